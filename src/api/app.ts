@@ -1,0 +1,28 @@
+import express, { type Express } from 'express';
+import type { Logger } from '../logger';
+import type { OrderService } from '../orders/order-service';
+import { requireUser } from './auth';
+import { errorHandler, notFound } from './error-handler';
+import { ordersRouter } from './orders.routes';
+
+export interface AppDeps {
+  orders: OrderService;
+  jwtKey: string;
+  logger: Logger;
+  /** Extra routes mounted before authentication (health checks). */
+  publicRoutes?: express.Router;
+}
+
+/** The HTTP app, separate from the server so that tests run it in-process on port 0. */
+export function buildApp({ orders, jwtKey, logger, publicRoutes }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(express.json({ limit: '16kb' }));
+  if (publicRoutes) app.use(publicRoutes);
+  app.use('/api/orders', requireUser(jwtKey));
+  app.use(ordersRouter(orders));
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,77 @@
+/**
+ * The API process: the REST routes of the contract, over the database and Temporal.
+ * Start: `npm run start:api`.
+ */
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type Config } from '../config';
+import { createLogger, type Logger } from '../logger';
+import { OrderService } from '../orders/order-service';
+import { onShutdown } from '../shutdown';
+import { migrateToLatest, openDatabase } from '../store/database';
+import { OrderStore } from '../store/order-store';
+import { temporalConnectionOptions } from '../temporal/connection';
+import { buildApp } from './app';
+import { databaseCheck, healthRoutes } from './health';
+import { temporalOrderWorkflows } from './order-workflows';
+
+export interface RunningApi {
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const { db, kind } = openDatabase(config.database);
+  await migrateToLatest(db, kind);
+  const store = new OrderStore(db);
+  // One Temporal connection per process, never one per request.
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const orders = new OrderService({
+    store,
+    workflows: temporalOrderWorkflows(client, config.temporal.taskQueue),
+    expirationSeconds: config.orderExpirationSeconds,
+    logger,
+  });
+  const app = buildApp({
+    orders,
+    jwtKey: config.jwtKey,
+    logger,
+    publicRoutes: healthRoutes({
+      database: databaseCheck(db),
+      temporal: () => connection.healthService.check({}),
+    }),
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, () => resolve(s)).on('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, database: kind, temporal: config.temporal.address }, 'API listening');
+
+  return {
+    server,
+    port,
+    stop: async () => {
+      // Drain: stop accepting, let in-flight requests finish, then close the dependencies.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await store.close();
+      logger.info('API stopped');
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger('orders-api', config.logLevel);
+  startApi(config, logger).then(
+    (api) => onShutdown(logger, () => api.stop()),
+    (err: unknown) => {
+      logger.fatal({ err }, 'API failed to start');
+      process.exit(1);
+    },
+  );
+}

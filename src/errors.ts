@@ -1,0 +1,69 @@
+/**
+ * One error hierarchy. Each error knows its HTTP status and serializes itself to the
+ * contract's single error shape: `{ errors: [ { message, field? } ] }`.
+ */
+export interface ErrorItem {
+  message: string;
+  field?: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly statusCode: number;
+  serialize(): ErrorItem[] {
+    return [{ message: this.message }];
+  }
+  toJSON(): { errors: ErrorItem[] } {
+    return { errors: this.serialize() };
+  }
+}
+
+export class BadRequestError extends AppError {
+  override name = 'BadRequestError';
+  readonly statusCode = 400;
+}
+
+export class RequestValidationError extends AppError {
+  override name = 'RequestValidationError';
+  readonly statusCode = 400;
+  constructor(readonly items: ErrorItem[]) {
+    super(items.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '));
+  }
+  override serialize(): ErrorItem[] {
+    return this.items;
+  }
+}
+
+export class NotAuthorizedError extends AppError {
+  override name = 'NotAuthorizedError';
+  readonly statusCode = 401;
+  constructor() {
+    super('Not authorized');
+  }
+}
+
+export class NotFoundError extends AppError {
+  override name = 'NotFoundError';
+  readonly statusCode = 404;
+  constructor(message = 'Not found') {
+    super(message);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  override name = 'PayloadTooLargeError';
+  readonly statusCode = 413;
+}
+
+/** A dependency (database, Temporal) could not do its part now; the client may retry. */
+export class ServiceUnavailableError extends AppError {
+  override name = 'ServiceUnavailableError';
+  readonly statusCode = 503;
+}
+
+/** Raised by the store when the database's one-active-order-per-ticket index refuses an insert. */
+export class TicketAlreadyReservedError extends BadRequestError {
+  override name = 'TicketAlreadyReservedError';
+  constructor() {
+    super('Ticket is already reserved');
+  }
+}

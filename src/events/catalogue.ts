@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * The event catalogue: every subject this service publishes or consumes, with its payload.
+ * Subjects and payloads are exactly those the other services of the ticketing system use
+ * (DESIGN.md, "Events"); `payment:rejected` is this service's addition (README, "Events").
+ * Code imports these constants, never string literals.
+ */
+export const Subjects = {
+  TicketCreated: 'ticket:created',
+  TicketUpdated: 'ticket:updated',
+  OrderCreated: 'order:created',
+  OrderCancelled: 'order:cancelled',
+  ExpirationComplete: 'expiration:complete',
+  PaymentCreated: 'payment:created',
+  PaymentRejected: 'payment:rejected',
+} as const;
+export type Subject = (typeof Subjects)[keyof typeof Subjects];
+
+/** Every subject the stream captures. Listed by name: `:` is not a token separator, so no wildcard works. */
+export const ALL_SUBJECTS: readonly Subject[] = Object.values(Subjects);
+
+const id = z.string().min(1);
+const version = z.number().int().min(0);
+
+// Events other services publish: validated on arrival, since a bad payload must not crash a consumer.
+export const TicketCreatedEvent = z.object({
+  id,
+  version,
+  title: z.string(),
+  price: z.number().nonnegative(),
+  userId: id,
+});
+export const TicketUpdatedEvent = TicketCreatedEvent.extend({ orderId: id.optional() });
+export const PaymentCreatedEvent = z.object({ id, orderId: id, stripeId: z.string() });
+
+export interface EventPayloads {
+  [Subjects.TicketCreated]: z.infer<typeof TicketCreatedEvent>;
+  [Subjects.TicketUpdated]: z.infer<typeof TicketUpdatedEvent>;
+  [Subjects.OrderCreated]: {
+    id: string;
+    version: number;
+    status: string;
+    userId: string;
+    expiresAt: string;
+    ticket: { id: string; price: number };
+  };
+  [Subjects.OrderCancelled]: { id: string; version: number; ticket: { id: string } };
+  [Subjects.ExpirationComplete]: { orderId: string };
+  [Subjects.PaymentCreated]: z.infer<typeof PaymentCreatedEvent>;
+  /** A payment the service refused (the order had ended); the payments service refunds it. */
+  [Subjects.PaymentRejected]: { id: string; orderId: string; stripeId: string; reason: string };
+}
+
+/** An event on its way out, with the id JetStream de-duplicates it by (`Nats-Msg-Id`). */
+export interface OutgoingEvent<S extends Subject = Subject> {
+  subject: S;
+  msgId: string;
+  data: EventPayloads[S];
+}
+
+export const outgoing = <S extends Subject>(subject: S, msgId: string, data: EventPayloads[S]): OutgoingEvent<S> => ({
+  subject,
+  msgId,
+  data,
+});

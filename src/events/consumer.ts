@@ -1,0 +1,78 @@
+import type { JsMsg } from 'nats';
+import type { z } from 'zod';
+import type { Logger } from '../logger';
+import type { Subject } from './catalogue';
+import { ensureConsumer, type EventBus } from './jetstream';
+
+/** What a handler decides about a message: done, or not yet (it comes again after `retryInMs`). */
+export type Outcome = { ack: true } | { ack: false; retryInMs: number; reason: string };
+export const done: Outcome = { ack: true };
+export const later = (reason: string, retryInMs = 1000): Outcome => ({ ack: false, retryInMs, reason });
+
+export interface Handler<T = unknown> {
+  schema: z.ZodType<T>;
+  handle(data: T, msg: JsMsg): Promise<Outcome>;
+}
+export const handler = <T>(schema: z.ZodType<T>, handle: Handler<T>['handle']): Handler<T> => ({ schema, handle });
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Consumes a durable JetStream consumer, one message at a time. A handler that throws
+ * (a dependency is down) gets the message again with back-off; a payload that does not
+ * parse is terminated and logged with its content, since no retry can fix it.
+ */
+export async function runConsumer(
+  bus: EventBus,
+  durable: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own payload type
+  handlers: Partial<Record<Subject, Handler<any>>>,
+  logger: Logger,
+): Promise<RunningConsumer> {
+  await ensureConsumer(bus, durable, Object.keys(handlers));
+  const consumer = await bus.js.consumers.get(bus.stream, durable);
+  const messages = await consumer.consume({ max_messages: 64 });
+  const log = logger.child({ consumer: durable });
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      const h = handlers[msg.subject as Subject] as Handler | undefined;
+      const ctx = { subject: msg.subject, seq: msg.seq, redelivered: msg.info.redeliveryCount };
+      let data: unknown;
+      try {
+        data = JSON.parse(msg.string());
+      } catch {
+        data = undefined;
+      }
+      const parsed = h?.schema.safeParse(data);
+      if (!h || !parsed?.success) {
+        log.error({ ...ctx, payload: msg.string(), issues: parsed?.error?.issues }, 'malformed event terminated');
+        msg.term('malformed payload');
+        continue;
+      }
+      try {
+        const outcome = await h.handle(parsed.data, msg);
+        if (outcome.ack) {
+          msg.ack();
+          log.debug(ctx, 'event handled');
+        } else {
+          log.info({ ...ctx, reason: outcome.reason, retryInMs: outcome.retryInMs }, 'event deferred');
+          msg.nak(outcome.retryInMs);
+        }
+      } catch (err) {
+        const retryInMs = Math.min(30_000, 1000 * 2 ** Math.min(ctx.redelivered, 5));
+        log.warn({ ...ctx, err, retryInMs }, 'event handler failed; it will come again');
+        msg.nak(retryInMs);
+      }
+    }
+  })();
+
+  return {
+    stop: async () => {
+      await messages.close();
+      await loop;
+    },
+  };
+}

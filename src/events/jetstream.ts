@@ -1,0 +1,91 @@
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
+import type { Logger } from '../logger';
+import { ALL_SUBJECTS, type OutgoingEvent } from './catalogue';
+
+export interface EventBus {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to NATS and makes sure the durable stream captures every subject of the catalogue,
+ * by name, so that events published with core NATS by the other services are kept too.
+ * Reconnects forever: a bus that is down delays events, it does not stop the service.
+ */
+export async function connectEventBus(url: string, stream: string, name: string, logger: Logger): Promise<EventBus> {
+  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+  void (async () => {
+    for await (const status of nc.status())
+      logger.info({ nats: status.type, data: status.data }, 'NATS connection status');
+  })();
+  const jsm = await nc.jetstreamManager();
+  await ensureStream(jsm, stream, logger);
+  return {
+    nc,
+    js: nc.jetstream(),
+    jsm,
+    stream,
+    close: async () => {
+      await nc.drain();
+    },
+  };
+}
+
+async function ensureStream(jsm: JetStreamManager, name: string, logger: Logger): Promise<void> {
+  const subjects = [...ALL_SUBJECTS];
+  try {
+    const info = await jsm.streams.info(name);
+    const missing = subjects.filter((s) => !info.config.subjects.includes(s));
+    if (missing.length > 0) {
+      await jsm.streams.update(name, { ...info.config, subjects: [...info.config.subjects, ...missing] });
+      logger.info({ stream: name, added: missing }, 'stream now captures more subjects');
+    }
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.streams.add({
+      name,
+      subjects,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * 24 * 3600 * 1000),
+      duplicate_window: nanos(2 * 60 * 1000),
+    });
+    logger.info({ stream: name, subjects }, 'created stream');
+  }
+}
+
+/** A durable pull consumer with explicit acks: unacknowledged messages come again. */
+export async function ensureConsumer(bus: EventBus, durable: string, subjects: readonly string[]): Promise<void> {
+  await bus.jsm.consumers.add(bus.stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subjects: [...subjects],
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+  });
+}
+
+/** Publishes one event and waits for the stream's ack; `msgId` makes a re-publish a no-op (`duplicate`). */
+export async function publishEvent(bus: EventBus, event: OutgoingEvent): Promise<{ duplicate: boolean }> {
+  const ack = await bus.js.publish(event.subject, JSON.stringify(event.data), { msgID: event.msgId });
+  return { duplicate: ack.duplicate };
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { code?: string; api_error?: { err_code?: number } };
+  return e.api_error?.err_code === 10059 || e.code === '404';
+}

@@ -1,0 +1,79 @@
+import type { Logger } from '../logger';
+import type { OrderStore } from '../store/order-store';
+import type { OutgoingEvent } from './catalogue';
+
+export type Publish = (event: OutgoingEvent) => Promise<unknown>;
+
+/**
+ * Publishes the outbox in order, at-least-once: rows are marked only after the stream acked
+ * them, and JetStream drops a re-publish by `Nats-Msg-Id`, so a crash between the two publishes
+ * nothing twice within the duplicate window. While the bus is down, events wait in the database.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private failures = 0;
+
+  constructor(
+    private readonly store: Pick<OrderStore, 'pendingEvents' | 'markPublished'>,
+    private readonly publish: Publish,
+    private readonly logger: Logger,
+    private readonly pollMs = 100,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Publish now (called when this process wrote events), instead of waiting for the next poll. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.drain().finally(() => (this.running = undefined));
+    }, ms);
+  }
+
+  private async drain(): Promise<void> {
+    let delay = this.pollMs;
+    try {
+      this.again = false;
+      for (;;) {
+        const events = await this.store.pendingEvents(100);
+        if (events.length === 0) break;
+        const published: number[] = [];
+        try {
+          for (const event of events) {
+            await this.publish(event);
+            published.push(event.id);
+            this.logger.info({ subject: event.subject, msgId: event.msgId }, 'event published');
+          }
+        } finally {
+          await this.store.markPublished(published, new Date().toISOString());
+        }
+      }
+      if (this.failures > 0) this.logger.info({ after: this.failures }, 'event bus reachable again; outbox drained');
+      this.failures = 0;
+      if (this.again) delay = 0;
+    } catch (err) {
+      this.failures += 1;
+      delay = Math.min(30_000, this.pollMs * 2 ** Math.min(this.failures, 9));
+      this.logger.warn({ err, retryInMs: delay }, 'outbox: could not publish; events stay queued and will be retried');
+    }
+    this.schedule(delay);
+  }
+}

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
+import { Pool } from 'pg';
+import type { Config } from '../config';
+import type { OrderStatus } from '../orders/order';
+import { migrationProvider } from './migrations';
+
+export interface TicketTable {
+  id: string;
+  title: string;
+  price: number;
+  version: number;
+}
+
+export interface OrderTable {
+  id: string;
+  user_id: string;
+  ticket_id: string;
+  status: OrderStatus;
+  expires_at: string;
+  version: number;
+  payment_id: string | null;
+  created_at: string;
+  /** 1 for the record an expiry leaves when the API never recorded the order (see README, invariant 1). */
+  tombstone: Generated<number>;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  msg_id: string;
+  subject: string;
+  data: string;
+  created_at: string;
+  published_at: string | null;
+}
+
+export interface Tables {
+  tickets: TicketTable;
+  orders: OrderTable;
+  outbox: OutboxTable;
+}
+
+export type Db = Kysely<Tables>;
+export type DatabaseKind = Config['database']['kind'];
+
+/** Opens the configured database: an embedded SQLite file by default, PostgreSQL for production. */
+export function openDatabase(database: Config['database']): { db: Db; kind: DatabaseKind } {
+  if (database.kind === 'postgres') {
+    const pool = new Pool({ connectionString: database.url, max: 10 });
+    return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
+  }
+  fs.mkdirSync(path.dirname(database.file), { recursive: true });
+  const sqlite = new SQLite(database.file);
+  // WAL lets the API and the worker (two processes) read while the other writes;
+  // busy_timeout makes a writer wait for the lock instead of failing.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) }), kind: 'sqlite' };
+}
+
+/** Brings the schema up to date; safe to run from every process at start-up. */
+export async function migrateToLatest(db: Db, kind: DatabaseKind): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider(kind) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,63 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DatabaseKind } from './database';
+
+/**
+ * Migrations live in code (not files read at run time) so that they ship inside `dist/`.
+ * Add a new entry for every change; never edit one that has been released.
+ */
+export function migrationProvider(kind: DatabaseKind): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001_orders_tickets_outbox': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('tickets')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('price', 'double precision', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('orders')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('ticket_id', 'text', (c) => c.notNull().references('tickets.id'))
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('payment_id', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('tombstone', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.createIndex('orders_by_user').on('orders').columns(['user_id', 'created_at', 'id']).execute();
+        // Invariant 3: at most one active order per ticket, enforced by the database itself.
+        await db.schema
+          .createIndex('orders_one_active_per_ticket')
+          .on('orders')
+          .column('ticket_id')
+          .unique()
+          .where(sql.ref('status'), 'in', ['created', 'awaiting:payment'])
+          .execute();
+
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', kind === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('msg_id', 'text', (c) => c.notNull().unique())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('published_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('outbox_pending')
+          .on('outbox')
+          .column('id')
+          .where(sql.ref('published_at'), 'is', null)
+          .execute();
+      },
+    },
+  };
+  return { getMigrations: () => Promise.resolve(migrations) };
+}

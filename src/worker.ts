@@ -1,0 +1,101 @@
+/**
+ * The worker process: runs order workflows and their activities, consumes the events of the
+ * other services (tickets, payments) and relays the outbox to NATS.
+ * Start: `npm run start:worker` (dev: `workflowsPath`; with WORKFLOW_BUNDLE set, a prebuilt bundle).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadConfig, type Config } from './config';
+import { connectEventBus, publishEvent } from './events/jetstream';
+import { startListeners } from './events/listeners';
+import { OutboxRelay } from './events/outbox-relay';
+import { createLogger, type Logger } from './logger';
+import { migrateToLatest, openDatabase } from './store/database';
+import { OrderStore } from './store/order-store';
+import { temporalConnectionOptions } from './temporal/connection';
+import { onShutdown } from './shutdown';
+
+export interface RunningWorker {
+  store: OrderStore;
+  /** Resolves when the worker has stopped polling and finished in-flight activities. */
+  stop(): Promise<void>;
+}
+
+/** Wires the worker process; tests call it in-process with their own config. */
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  workflowSource = workflowSourceFromEnv(),
+): Promise<RunningWorker> {
+  const { db, kind } = openDatabase(config.database);
+  const applied = await migrateToLatest(db, kind);
+  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+  let relay: OutboxRelay | undefined;
+  const store = new OrderStore(db, () => relay?.kick());
+  const bus = await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger);
+  relay = new OutboxRelay(
+    store,
+    (event) => publishEvent(bus, event),
+    logger.child({ component: 'outbox' }),
+    config.outboxPollMs,
+  );
+
+  const connectionOptions = temporalConnectionOptions(config.temporal);
+  const connection = await NativeConnection.connect(connectionOptions);
+  const clientConnection = await Connection.connect(connectionOptions);
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    activities: createActivities({ store }),
+    ...workflowSource,
+  });
+  const running = worker.run();
+  relay.start();
+  const listeners = await startListeners(bus, store, client, logger.child({ component: 'events' }));
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      database: kind,
+      nats: config.nats.url,
+    },
+    'worker running',
+  );
+
+  return {
+    store,
+    stop: async () => {
+      await Promise.all(listeners.map((l) => l.stop()));
+      worker.shutdown(); // stops polling; in-flight activities finish first
+      await running;
+      await relay.stop();
+      await bus.close();
+      await clientConnection.close();
+      await connection.close();
+      await store.close();
+      logger.info('worker stopped');
+    },
+  };
+}
+
+function workflowSourceFromEnv(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
+  const bundle = process.env.WORKFLOW_BUNDLE;
+  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('./workflows') };
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const logger = createLogger('orders-worker', config.logLevel);
+  startWorker(config, logger).then(
+    (w) => onShutdown(logger, () => w.stop()),
+    (err: unknown) => {
+      logger.fatal({ err }, 'worker failed to start');
+      process.exit(1);
+    },
+  );
+}

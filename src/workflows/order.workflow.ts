@@ -1,0 +1,101 @@
+import {
+  condition,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { OrderStatus } from '../orders/order';
+import {
+  orderCancelledSignal,
+  orderStateQuery,
+  paymentReceivedSignal,
+  SearchAttributes,
+  type OrderState,
+  type OrderWorkflowInput,
+  type PaymentReceived,
+} from './shared';
+
+const { expireOrder, completeOrder, rejectPayment } = proxyActivities<ReturnType<typeof createActivities>>({
+  // Retried without limit (with backoff): a database or bus that is down delays the order's end, never loses it.
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/**
+ * The life of one order. It holds the ticket until `expiresAt`; whichever comes first ends it:
+ * a payment (complete), the user's DELETE (cancelled), or the deadline (expired, cancelled).
+ * The database is the arbiter of every change, so a payment racing the deadline ends the order
+ * one way only; a payment that loses is refused with `payment:rejected` so it can be refunded.
+ */
+export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderState> {
+  const state: OrderState = {
+    orderId: order.orderId,
+    status: OrderStatus.Created,
+    expiresAt: order.expiresAt,
+    rejectedPaymentIds: [],
+  };
+  const payments: PaymentReceived[] = [];
+  const seenPaymentIds = new Set<string>();
+  let cancelledByUser = false;
+
+  setHandler(orderStateQuery, () => state);
+  setHandler(paymentReceivedSignal, (payment) => {
+    if (seenPaymentIds.has(payment.id)) return; // a redelivered event: already queued or handled
+    seenPaymentIds.add(payment.id);
+    payments.push(payment);
+  });
+  setHandler(orderCancelledSignal, () => {
+    cancelledByUser = true;
+  });
+
+  setCurrentDetails(`Waiting for payment until **${order.expiresAt}**; the ticket is held until then.`);
+  const decided = await condition(() => payments.length > 0 || cancelledByUser, msUntil(order.expiresAt), {
+    summary: 'Hold the ticket until expiresAt',
+  });
+
+  if (!decided) {
+    const { status } = await expireOrder(order);
+    end(status, 'expired');
+  } else if (payments.length > 0) {
+    const payment = payments.shift()!;
+    const { status, accepted } = await completeOrder(payment);
+    if (accepted) state.paymentId = payment.id;
+    else state.rejectedPaymentIds.push(payment.id);
+    end(status, accepted ? 'paid' : 'cancelled-by-user');
+  } else {
+    end(OrderStatus.Cancelled, 'cancelled-by-user');
+  }
+
+  // Payments that arrive after the order ended are refused, so that the payments service refunds them.
+  while (payments.length > 0) {
+    const late = payments.shift()!;
+    await rejectPayment(late, `order ${order.orderId} is already ${state.status}`);
+    state.rejectedPaymentIds.push(late.id);
+  }
+  return state;
+
+  function end(status: OrderStatus, ending: OrderState['ending']): void {
+    state.status = status;
+    state.ending = status === OrderStatus.Complete ? 'paid' : ending;
+    upsertSearchAttributes([{ key: SearchAttributes.OrderStatus, value: status }]);
+    setCurrentDetails(describeEnding(state));
+  }
+}
+
+function msUntil(isoTime: string): number {
+  // Date.now() is deterministic inside a workflow: it is the time of the current workflow task.
+  return Math.max(0, Date.parse(isoTime) - Date.now());
+}
+
+function describeEnding(state: OrderState): string {
+  switch (state.ending) {
+    case 'paid':
+      return `Complete: paid by payment ${state.paymentId ?? '(unknown)'}.`;
+    case 'expired':
+      return `Cancelled: not paid before ${state.expiresAt}; the ticket is free again.`;
+    default:
+      return 'Cancelled by the user; the ticket is free again.';
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The order workflow's contract, shared by the workflow, the worker, the API and the tests.
+ * Workflow-safe: it imports only @temporalio/workflow and @temporalio/common (types and
+ * definitions, no I/O), so the workflow bundle can include it. Dates cross as ISO strings.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { OrderEnding, OrderStatus } from '../orders/order';
+
+export const DEFAULT_TASK_QUEUE = 'orders';
+export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
+
+const WORKFLOW_ID_PREFIX = 'order-';
+/** One workflow per order, found in the Web UI as `order-<orderId>`, started only once. */
+export const orderWorkflowId = (orderId: string): string => `${WORKFLOW_ID_PREFIX}${orderId}`;
+export const orderIdFromWorkflowId = (workflowId: string): string => {
+  if (!workflowId.startsWith(WORKFLOW_ID_PREFIX)) throw new Error(`Not an order workflow id: ${workflowId}`);
+  return workflowId.slice(WORKFLOW_ID_PREFIX.length);
+};
+
+/** What the API hands the workflow at start: everything it needs, so it never reads config. */
+export interface OrderWorkflowInput {
+  orderId: string;
+  userId: string;
+  ticket: { id: string; title: string; price: number };
+  expiresAt: string;
+}
+
+/** A `payment:created` event, relayed to the workflow as a signal. */
+export interface PaymentReceived {
+  id: string;
+  orderId: string;
+  stripeId: string;
+}
+
+/** The workflow's one state object: what the query returns and the workflow's result. */
+export interface OrderState {
+  orderId: string;
+  status: OrderStatus;
+  expiresAt: string;
+  ending?: OrderEnding;
+  paymentId?: string;
+  /** Payments refused because the order had already ended (each got a `payment:rejected`). */
+  rejectedPaymentIds: string[];
+}
+
+export const paymentReceivedSignal = defineSignal<[PaymentReceived]>('paymentReceived');
+/** Sent by the API after DELETE has cancelled the order in the database: the wait is over. */
+export const orderCancelledSignal = defineSignal('orderCancelled');
+export const orderStateQuery = defineQuery<OrderState>('orderState');
+
+/** Search attributes, registered on the server by `npm run dev` and by the tests. */
+export const SearchAttributes = {
+  OrderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
+  UserId: defineSearchAttributeKey('UserId', SearchAttributeType.KEYWORD),
+  TicketId: defineSearchAttributeKey('TicketId', SearchAttributeType.KEYWORD),
+  OrderStatus: defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD),
+} as const;
