@@ -4,7 +4,7 @@
  * Start: `npm run start:worker` (dev: `workflowsPath`; with WORKFLOW_BUNDLE set, a prebuilt bundle).
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadConfig, type Config } from './config';
 import { connectEventBus, publishEvent } from './events/jetstream';
@@ -32,10 +32,10 @@ export async function startWorker(
   const applied = await migrateToLatest(db, kind);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
-  let relay: OutboxRelay | undefined;
-  const store = new OrderStore(db, () => relay?.kick());
+  // Activities write events to the outbox; the relay of this process publishes them at once.
+  const store = new OrderStore(db, () => relay.kick());
   const bus = await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger);
-  relay = new OutboxRelay(
+  const relay = new OutboxRelay(
     store,
     (event) => publishEvent(bus, event),
     logger.child({ component: 'outbox' }),
@@ -81,6 +81,21 @@ export async function startWorker(
       logger.info('worker stopped');
     },
   };
+}
+
+let sdkLoggerInstalled = false;
+/** The SDK logs through this process's logger; its routine chatter (bundling, state changes) only at debug. */
+function installSdkLogger(logger: Logger): void {
+  if (sdkLoggerInstalled) return;
+  sdkLoggerInstalled = true;
+  const sdk = logger.child({ component: 'temporal-sdk' });
+  const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'WARN';
+  Runtime.install({
+    logger: new DefaultLogger(level, ({ level, message, meta }) => {
+      const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+      sdk[method](meta ?? {}, message);
+    }),
+  });
 }
 
 function workflowSourceFromEnv(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {

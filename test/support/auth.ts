@@ -1,0 +1,11 @@
+import jwt from 'jsonwebtoken';
+
+export const TEST_JWT_KEY = 'test-jwt-key';
+
+/** A token exactly as the auth service signs it: HS256, `{ id, email }`, no `exp`. */
+export const tokenFor = (id: string, key = TEST_JWT_KEY, options: jwt.SignOptions = {}): string =>
+  jwt.sign({ id, email: `${id}@test.example` }, key, { algorithm: 'HS256', ...options });
+
+/** The auth service's cookie: base64 of `{ "jwt": token }` (cookie-session), named `session`. */
+export const sessionCookie = (id: string, name = 'session', key = TEST_JWT_KEY): string =>
+  `${name}=${Buffer.from(JSON.stringify({ jwt: tokenFor(id, key) })).toString('base64')}`;

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection, type Subscription } from 'nats';
+import { freePort, startNatsServer, waitForPort } from '../../scripts/lib/servers';
+
+/** A real nats-server with JetStream on a free port and a temporary store. */
+export async function startTestNats(): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-nats-'));
+  const server = startNatsServer({ port, storeDir });
+  await waitForPort(port, 'nats-server', 20_000, server);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    stop: async () => {
+      await server.stop();
+      fs.rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A plain core NATS client, as another service of the ticketing system would use. */
+export class CoreNatsPeer {
+  private constructor(readonly nc: NatsConnection) {}
+  static async connect(url: string): Promise<CoreNatsPeer> {
+    return new CoreNatsPeer(await connect({ servers: url }));
+  }
+  publish(subject: string, data: unknown): Promise<void> {
+    this.nc.publish(subject, JSON.stringify(data));
+    return this.nc.flush();
+  }
+  /** Records every message on the subjects, for `waitFor`. */
+  record(subjects: string[]): Recorder {
+    return new Recorder(subjects.map((s) => this.nc.subscribe(s)));
+  }
+  close(): Promise<void> {
+    return this.nc.drain();
+  }
+}
+
+export class Recorder {
+  readonly messages: Array<{ subject: string; data: Record<string, unknown> }> = [];
+  private waiters: Array<() => void> = [];
+  constructor(private readonly subs: Subscription[]) {
+    for (const sub of subs) {
+      void (async () => {
+        for await (const m of sub) {
+          this.messages.push({ subject: m.subject, data: JSON.parse(m.string()) as Record<string, unknown> });
+          this.waiters.forEach((w) => w());
+        }
+      })();
+    }
+  }
+  /** Resolves with the first message that matches; fails after `timeoutMs` listing what did arrive. */
+  waitFor(subject: string, match: (data: Record<string, unknown>) => boolean = () => true, timeoutMs = 30_000) {
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const m = this.messages.find((x) => x.subject === subject && match(x.data));
+        if (m) {
+          clearTimeout(timer);
+          this.waiters = this.waiters.filter((w) => w !== check);
+          resolve(m.data);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`no ${subject} within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`));
+      }, timeoutMs);
+      this.waiters.push(check);
+      check();
+    });
+  }
+  count(subject: string, match: (data: Record<string, unknown>) => boolean = () => true): number {
+    return this.messages.filter((x) => x.subject === subject && match(x.data)).length;
+  }
+  stop(): void {
+    this.subs.forEach((s) => s.unsubscribe());
+  }
+}
+
+/** Polls `probe` until it returns a value that is not undefined (no fixed sleeps in tests). */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The order workflow on Temporal's time-skipping test server (Java), with its real activities
+ * over a real SQLite store: a 15-minute hold passes in about a second.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities, type OrderActivities } from '../../src/activities';
+import { OrderStatus } from '../../src/orders/order';
+import type { OrderStore } from '../../src/store/order-store';
+import type { orderWorkflow } from '../../src/workflows/order.workflow';
+import {
+  ORDER_WORKFLOW_TYPE,
+  orderCancelledSignal,
+  orderStateQuery,
+  orderWorkflowId,
+  paymentReceivedSignal,
+  type OrderWorkflowInput,
+} from '../../src/workflows/shared';
+import { sqliteStore } from '../support/database';
+import { newId, outboxSubjects, seedOrder } from '../support/orders';
+import { createTimeSkippingEnv } from '../support/time-skipping';
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+const HISTORIES = path.join(__dirname, 'histories');
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let db: Awaited<ReturnType<typeof sqliteStore>>;
+let store: OrderStore;
+let taskQueue: string;
+
+beforeAll(async () => {
+  [env, bundle, db] = await Promise.all([
+    createTimeSkippingEnv(),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
+    sqliteStore(),
+  ]);
+  store = db.store;
+});
+
+afterAll(async () => {
+  await env?.teardown();
+  await db?.cleanup();
+});
+
+beforeEach(() => {
+  taskQueue = `orders-test-${newId()}`;
+});
+
+/** Runs `body` with a fresh worker (a Worker runs once), optionally with other activities. */
+async function withWorker<T>(body: () => Promise<T>, activities: OrderActivities = createActivities({ store })): Promise<T> {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  return worker.runUntil(body());
+}
+
+async function startOrder(windowMs = FIFTEEN_MINUTES): Promise<{ input: OrderWorkflowInput; handle: WorkflowHandle<typeof orderWorkflow> }> {
+  const input = await seedOrder(store, await env.currentTimeMs(), windowMs);
+  const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+  });
+  return { input, handle };
+}
+
+const payment = (orderId: string) => ({ id: newId(), orderId, stripeId: `ch_${newId()}` });
+
+/** Saves the run's history for the replay test when RECORD_HISTORIES=1 (npm run record-histories). */
+async function record(name: string, handle: WorkflowHandle): Promise<void> {
+  if (process.env.RECORD_HISTORIES !== '1') return;
+  fs.mkdirSync(HISTORIES, { recursive: true });
+  fs.writeFileSync(path.join(HISTORIES, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+}
+
+test('when nobody pays, then after the default 15-minute window the order is cancelled with expiration:complete and order:cancelled', async () => {
+  const startedAt = await env.currentTimeMs();
+  const { input, handle } = await startOrder();
+
+  const result = await withWorker(() => handle.result());
+
+  expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', orderId: input.orderId });
+  expect((await env.currentTimeMs()) - startedAt).toBeGreaterThanOrEqual(FIFTEEN_MINUTES);
+  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'expiration:complete', 'order:cancelled']);
+  await record('expired', handle);
+});
+
+test('when a payment arrives first, then the order completes and never expires', async () => {
+  const { input, handle } = await startOrder();
+  const paid = payment(input.orderId);
+
+  const result = await withWorker(async () => {
+    await env.sleep('1 minute');
+    expect(await handle.query(orderStateQuery)).toMatchObject({ status: OrderStatus.Created });
+    await handle.signal(paymentReceivedSignal, paid);
+    return handle.result();
+  });
+
+  expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', paymentId: paid.id });
+  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  await record('paid', handle);
+});
+
+test('when the user cancels, then the workflow ends at once without an expiry', async () => {
+  const { input, handle } = await startOrder();
+
+  const result = await withWorker(async () => {
+    await env.sleep('2 minutes');
+    await store.cancelOrder(input.orderId); // what DELETE does, then it signals
+    await handle.signal(orderCancelledSignal);
+    return handle.result();
+  });
+
+  expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'cancelled-by-user' });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:cancelled']);
+  await record('cancelled', handle);
+});
+
+test('when a payment lands while the expiry runs, then the order stays cancelled and the payment is refused', async () => {
+  const { input, handle } = await startOrder();
+  const paid = payment(input.orderId);
+  const real = createActivities({ store });
+  // The timer has fired and the expiry activity is in flight when the payment signal lands.
+  const racing = {
+    ...real,
+    async expireOrder(order: OrderWorkflowInput) {
+      await handle.signal(paymentReceivedSignal, paid);
+      return real.expireOrder(order);
+    },
+  } satisfies OrderActivities;
+
+  const result = await withWorker(() => handle.result(), racing);
+
+  expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', rejectedPaymentIds: [paid.id] });
+  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
+  expect(await outboxSubjects(store, input.orderId)).toEqual([
+    'order:created',
+    'expiration:complete',
+    'order:cancelled',
+    'payment:rejected',
+  ]);
+  await record('payment-during-expiry', handle);
+});
+
+test('when a payment lands a moment before the deadline, then the order completes and is never cancelled', async () => {
+  const { input, handle } = await startOrder();
+  const paid = payment(input.orderId);
+
+  const result = await withWorker(async () => {
+    await env.sleep(FIFTEEN_MINUTES - 1000);
+    await handle.signal(paymentReceivedSignal, paid);
+    return handle.result();
+  });
+
+  expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', rejectedPaymentIds: [] });
+  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+});
+
+test('when the same payment is signalled twice and a second payment follows, then one completes the order and the other is refused', async () => {
+  const { input, handle } = await startOrder();
+  const first = payment(input.orderId);
+  const second = payment(input.orderId);
+
+  const result = await withWorker(async () => {
+    await handle.signal(paymentReceivedSignal, first);
+    await handle.signal(paymentReceivedSignal, first);
+    await handle.signal(paymentReceivedSignal, second);
+    return handle.result();
+  });
+
+  expect(result).toMatchObject({ status: OrderStatus.Complete, paymentId: first.id, rejectedPaymentIds: [second.id] });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'payment:rejected']);
+  expect(await outboxSubjects(store, second.id)).toEqual(['payment:rejected']);
+  await record('duplicate-payments', handle);
+});
+
+test('when the database fails during expiry, then the activity is retried and the order still ends cancelled', async () => {
+  const { input, handle } = await startOrder(60_000);
+  const real = createActivities({ store });
+  let failures = 0;
+  const flaky = {
+    ...real,
+    async expireOrder(order: OrderWorkflowInput) {
+      if (failures++ < 2) throw new Error('database is down');
+      return real.expireOrder(order);
+    },
+  } satisfies OrderActivities;
+
+  const result = await withWorker(() => handle.result(), flaky);
+
+  expect(failures).toBe(3);
+  expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
+  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled });
+});
+
+test('when the API never recorded the order, then expiry leaves a tombstone and no events', async () => {
+  const now = await env.currentTimeMs();
+  const ticket = { id: newId(), title: 'play', price: 5, version: 0 };
+  await store.upsertTicket(ticket);
+  const input: OrderWorkflowInput = {
+    orderId: newId(),
+    userId: newId(),
+    ticket,
+    expiresAt: new Date(now + 60_000).toISOString(),
+  };
+  const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId: orderWorkflowId(input.orderId),
+    args: [input],
+  });
+
+  await withWorker(() => handle.result());
+
+  expect(await store.findOrder(input.orderId)).toBeUndefined();
+  expect(await outboxSubjects(store, input.orderId)).toEqual([]);
+  await expect(store.createOrder(input, new Date(now).toISOString())).rejects.toMatchObject({ statusCode: 503 });
+});
+
+const quietLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: (message: string) => console.error(message),
+};
