@@ -7,7 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
-import { isPortOpen, ROOT, startNatsServer, startTemporalDevServer, waitForPort, type ServerProcess } from './lib/servers';
+import {
+  isPortOpen,
+  ROOT,
+  startNatsServer,
+  startTemporalDevServer,
+  waitForPort,
+  type ServerProcess,
+} from './lib/servers';
 
 const DEV_JWT_KEY = 'dev-only-jwt-key-not-for-production';
 const c = { dim: '\x1b[2m', bold: '\x1b[1m', cyan: '\x1b[36m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' };
@@ -15,7 +22,11 @@ const say = (msg: string) => console.log(`${c.cyan}[dev]${c.reset} ${msg}`);
 
 async function main(): Promise<void> {
   const jwtFromEnv = Boolean(process.env.JWT_KEY);
-  const env: NodeJS.ProcessEnv = { ...process.env, JWT_KEY: process.env.JWT_KEY ?? DEV_JWT_KEY, LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JWT_KEY: process.env.JWT_KEY ?? DEV_JWT_KEY,
+    LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
+  };
   let config;
   try {
     config = loadConfig(env);
@@ -38,7 +49,9 @@ async function main(): Promise<void> {
     [config.port, 'the API'],
   ] as const) {
     if (await isPortOpen(port)) {
-      console.error(`${c.red}Port ${port} (${what}) is already in use. Is another \`npm run dev\` running? Stop it, or set the port in the environment (README, "Configuration").${c.reset}`);
+      console.error(
+        `${c.red}Port ${port} (${what}) is already in use. Is another \`npm run dev\` running? Stop it, or set the port in the environment (README, "Configuration").${c.reset}`,
+      );
       process.exit(1);
     }
   }
@@ -47,9 +60,22 @@ async function main(): Promise<void> {
   const apps = new Map<string, ChildProcess>();
   let stopping = false;
 
-  say(`starting the Temporal dev server (data: ${path.relative(ROOT, dataDir)}/temporal.db) and nats-server (JetStream: ${path.relative(ROOT, dataDir)}/nats)`);
-  const temporal = startTemporalDevServer({ port: temporalPort, uiPort, dbFile: path.join(dataDir, 'temporal.db'), namespace: config.temporal.namespace, output: 'inherit' });
-  const nats = startNatsServer({ port: natsPort, monitorPort: 8222, storeDir: path.join(dataDir, 'nats'), output: 'ignore' });
+  say(
+    `starting the Temporal dev server (data: ${path.relative(ROOT, dataDir)}/temporal.db) and nats-server (JetStream: ${path.relative(ROOT, dataDir)}/nats)`,
+  );
+  const temporal = startTemporalDevServer({
+    port: temporalPort,
+    uiPort,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    namespace: config.temporal.namespace,
+    output: 'inherit',
+  });
+  const nats = startNatsServer({
+    port: natsPort,
+    monitorPort: 8222,
+    storeDir: path.join(dataDir, 'nats'),
+    output: 'ignore',
+  });
   servers.push(temporal, nats);
   for (const s of servers) {
     s.child.once('exit', (code) => {
@@ -59,7 +85,10 @@ async function main(): Promise<void> {
       }
     });
   }
-  await Promise.all([waitForPort(temporalPort, 'Temporal', 60_000, temporal), waitForPort(natsPort, 'nats-server', 20_000, nats)]);
+  await Promise.all([
+    waitForPort(temporalPort, 'Temporal', 60_000, temporal),
+    waitForPort(natsPort, 'nats-server', 20_000, nats),
+  ]);
 
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   const launch = (name: string, script: string, restarts = 0): void => {

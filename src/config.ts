@@ -10,6 +10,7 @@ const port = z.coerce.number().int().min(0).max(65535);
 const schema = z
   .object({
     PORT: port.default(3000),
+    WORKER_HEALTH_PORT: port.default(3001),
     JWT_KEY: z
       .string({ error: 'JWT_KEY is required: the HS256 secret shared with the auth service' })
       .min(1, 'JWT_KEY must not be empty'),
@@ -48,6 +49,8 @@ const schema = z
 
 export type Config = Readonly<{
   port: number;
+  /** The worker's /healthz and /readyz; 0 turns them off. */
+  workerHealthPort: number;
   jwtKey: string;
   nats: { url: string; stream: string };
   temporal: {
@@ -78,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const usesTls = Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_API_KEY);
   return Object.freeze({
     port: e.PORT,
+    workerHealthPort: e.WORKER_HEALTH_PORT,
     jwtKey: e.JWT_KEY,
     nats: { url: e.NATS_URL, stream: e.NATS_STREAM },
     temporal: {

@@ -12,7 +12,12 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
     name,
     level,
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l' },
+          },
+        }
       : { base: { pid: process.pid } }),
   });
 }

@@ -4,7 +4,14 @@
  * Start: `npm run start:worker` (dev: `workflowsPath`; with WORKFLOW_BUNDLE set, a prebuilt bundle).
  */
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadConfig, type Config } from './config';
 import { connectEventBus, publishEvent } from './events/jetstream';
@@ -15,6 +22,7 @@ import { migrateToLatest, openDatabase } from './store/database';
 import { OrderStore } from './store/order-store';
 import { temporalConnectionOptions } from './temporal/connection';
 import { onShutdown } from './shutdown';
+import { databaseCheck, listenHealth } from './api/health';
 
 export interface RunningWorker {
   store: OrderStore;
@@ -71,6 +79,7 @@ export async function startWorker(
     store,
     stop: async () => {
       await Promise.all(listeners.map((l) => l.stop()));
+      health?.server.close();
       worker.shutdown(); // stops polling; in-flight activities finish first
       await running;
       await relay.stop();
@@ -92,7 +101,16 @@ function installSdkLogger(logger: Logger): void {
   const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'WARN';
   Runtime.install({
     logger: new DefaultLogger(level, ({ level, message, meta }) => {
-      const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+      const method =
+        level === 'TRACE'
+          ? 'trace'
+          : level === 'DEBUG'
+            ? 'debug'
+            : level === 'INFO'
+              ? 'info'
+              : level === 'WARN'
+                ? 'warn'
+                : 'error';
       sdk[method](meta ?? {}, message);
     }),
   });

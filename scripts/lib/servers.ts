@@ -22,7 +22,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export function spawnServer(name: string, command: string, args: string[], output: 'inherit' | 'ignore' | 'pipe' = 'ignore'): ServerProcess {
+export function spawnServer(
+  name: string,
+  command: string,
+  args: string[],
+  output: 'inherit' | 'ignore' | 'pipe' = 'ignore',
+): ServerProcess {
   const child = spawn(command, args, { stdio: ['ignore', output, output] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
@@ -57,12 +62,24 @@ export function startTemporalDevServer(o: TemporalDevServerOptions): ServerProce
   if (o.dbFile) {
     fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
     // WAL with synchronous=normal: 2-3x the starts/s of the default and survives a killed process.
-    args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+    args.push(
+      '--db-filename',
+      o.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
+    );
   }
   return spawnServer('temporal', tool('temporal'), args, o.output);
 }
 
-export function startNatsServer(o: { port: number; monitorPort?: number; storeDir: string; output?: 'inherit' | 'ignore' | 'pipe' }): ServerProcess {
+export function startNatsServer(o: {
+  port: number;
+  monitorPort?: number;
+  storeDir: string;
+  output?: 'inherit' | 'ignore' | 'pipe';
+}): ServerProcess {
   fs.mkdirSync(o.storeDir, { recursive: true });
   const args = ['-js', '-sd', o.storeDir, '-a', '127.0.0.1', '-p', String(o.port)];
   if (o.monitorPort) args.push('-m', String(o.monitorPort));
@@ -92,7 +109,12 @@ export const isPortOpen = (port: number, host = '127.0.0.1'): Promise<boolean> =
   });
 
 /** Waits until the port accepts connections, or fails with the server's name after `timeoutMs`. */
-export async function waitForPort(port: number, name: string, timeoutMs = 60_000, server?: ServerProcess): Promise<void> {
+export async function waitForPort(
+  port: number,
+  name: string,
+  timeoutMs = 60_000,
+  server?: ServerProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await isPortOpen(port))) {
     if (server && server.child.exitCode !== null) throw new Error(`${name} exited with code ${server.child.exitCode}`);

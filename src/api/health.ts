@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import type { Server } from 'node:http';
+import express, { Router } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../store/database';
 
@@ -40,4 +41,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** A process without an API (the worker) serves its health routes on their own port; 0 means none. */
+export async function listenHealth(
+  port: number,
+  checks: Record<string, Check>,
+): Promise<{ server: Server; port: number } | undefined> {
+  if (port === 0) return undefined;
+  const app = express().use(healthRoutes(checks));
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, () => resolve({ server, port })).on('error', reject);
+  });
 }

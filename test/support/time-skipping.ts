@@ -10,7 +10,9 @@ import { ROOT } from '../../scripts/lib/servers';
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: path.join(ROOT, '.tools', 'test-server', 'temporal-test-server') } },
+    server: {
+      executable: { type: 'existing-path', path: path.join(ROOT, '.tools', 'test-server', 'temporal-test-server') },
+    },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',

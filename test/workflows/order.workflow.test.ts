@@ -52,12 +52,22 @@ beforeEach(() => {
 });
 
 /** Runs `body` with a fresh worker (a Worker runs once), optionally with other activities. */
-async function withWorker<T>(body: () => Promise<T>, activities: OrderActivities = createActivities({ store })): Promise<T> {
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+async function withWorker<T>(
+  body: () => Promise<T>,
+  activities: OrderActivities = createActivities({ store }),
+): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+  });
   return worker.runUntil(body());
 }
 
-async function startOrder(windowMs = FIFTEEN_MINUTES): Promise<{ input: OrderWorkflowInput; handle: WorkflowHandle<typeof orderWorkflow> }> {
+async function startOrder(
+  windowMs = FIFTEEN_MINUTES,
+): Promise<{ input: OrderWorkflowInput; handle: WorkflowHandle<typeof orderWorkflow> }> {
   const input = await seedOrder(store, await env.currentTimeMs(), windowMs);
   const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
     taskQueue,
@@ -85,7 +95,11 @@ test('when nobody pays, then after the default 15-minute window the order is can
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', orderId: input.orderId });
   expect((await env.currentTimeMs()) - startedAt).toBeGreaterThanOrEqual(FIFTEEN_MINUTES);
   expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
-  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'expiration:complete', 'order:cancelled']);
+  expect(await outboxSubjects(store, input.orderId)).toEqual([
+    'order:created',
+    'expiration:complete',
+    'order:cancelled',
+  ]);
   await record('expired', handle);
 });
 

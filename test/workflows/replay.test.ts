@@ -13,7 +13,13 @@ const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 test('the recorded histories cover paid, expired, cancelled and late-payment orders', () => {
   expect(files.sort()).toEqual(
-    expect.arrayContaining(['cancelled.json', 'duplicate-payments.json', 'expired.json', 'paid.json', 'payment-during-expiry.json']),
+    expect.arrayContaining([
+      'cancelled.json',
+      'duplicate-payments.json',
+      'expired.json',
+      'paid.json',
+      'payment-during-expiry.json',
+    ]),
   );
 });
 
