@@ -36,6 +36,7 @@ export async function startWorker(
   logger: Logger,
   workflowSource = workflowSourceFromEnv(),
 ): Promise<RunningWorker> {
+  installSdkLogger(logger);
   const { db, kind } = openDatabase(config.database);
   const applied = await migrateToLatest(db, kind);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -65,8 +66,14 @@ export async function startWorker(
   const running = worker.run();
   relay.start();
   const listeners = await startListeners(bus, store, client, logger.child({ component: 'events' }));
+  const health = await listenHealth(config.workerHealthPort, {
+    database: databaseCheck(db),
+    nats: () => bus.nc.flush(),
+    temporal: () => clientConnection.healthService.check({}),
+  });
   logger.info(
     {
+      healthPort: health?.port,
       taskQueue: config.temporal.taskQueue,
       namespace: config.temporal.namespace,
       database: kind,
