@@ -42,7 +42,7 @@ export async function startWorker(
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   // Activities write events to the outbox; the relay of this process publishes them at once.
-  const store = new OrderStore(db, () => relay.kick());
+  const store = new OrderStore(db, kind, () => relay.kick());
   const bus = await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger);
   const relay = new OutboxRelay(
     store,

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError } from '../errors';
+import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 
 /** Unknown routes answer 404 in the contract's error shape. */
@@ -24,9 +24,23 @@ export function errorHandler(logger: Logger) {
   };
 }
 
+/** Errors of a dependency that is down or busy: the client may retry, nothing was lost. */
+const TRANSIENT_CODES = new Set([
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '53300',
+]);
+
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number };
+  const e = err as { type?: string; status?: number; code?: string; name?: string };
+  if ((e.code && TRANSIENT_CODES.has(e.code)) || e.name === 'ConcurrentChangeError') {
+    return new ServiceUnavailableError('A dependency is busy or unavailable; try again');
+  }
   if (e.type === 'entity.parse.failed') return new BadRequestError('Request body is not valid JSON');
   if (e.type === 'entity.too.large') return new PayloadTooLargeError('Request body is too large');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {

@@ -24,7 +24,7 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const { db, kind } = openDatabase(config.database);
   await migrateToLatest(db, kind);
-  const store = new OrderStore(db);
+  const store = new OrderStore(db, kind);
   // One Temporal connection per process, never one per request.
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });

@@ -1,9 +1,9 @@
-import type { Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ServiceUnavailableError, TicketAlreadyReservedError } from '../errors';
 import { outgoing, Subjects, type OutgoingEvent } from '../events/catalogue';
 import { ACTIVE_STATUSES, OrderStatus, type Order, type Ticket } from '../orders/order';
 import type { OrderWorkflowInput, PaymentReceived } from '../workflows/shared';
-import type { Db, Tables } from './database';
+import type { DatabaseKind, Db, Tables } from './database';
 
 export type TicketUpdateResult = 'applied' | 'already-applied' | 'out-of-order' | 'unknown-ticket';
 export interface PaymentResult {
@@ -21,6 +21,7 @@ export class OrderStore {
   /** `onEventsWritten` lets the outbox relay of this process publish at once instead of at its next poll. */
   constructor(
     readonly db: Db,
+    private readonly kind: DatabaseKind,
     private readonly onEventsWritten: () => void = () => {},
   ) {}
 
@@ -222,6 +223,26 @@ export class OrderStore {
 
   // ---- internals ----
 
+  /**
+   * SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so two processes (API and worker)
+   * queue on busy_timeout instead of failing to upgrade a read lock. PostgreSQL: a plain transaction;
+   * the version check in `bumpStatus` catches concurrent writers.
+   */
+  private inTransaction<T>(work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+    if (this.kind === 'postgres') return this.db.transaction().execute(work);
+    return this.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await work(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(conn);
+        throw err;
+      }
+    });
+  }
+
   private ordersWithTicket() {
     return this.db
       .selectFrom('orders')
@@ -245,10 +266,10 @@ export class OrderStore {
    * transaction. `work` returns either the events, or `{ result, events }`.
    */
   private async transaction<R>(
-    work: (trx: Transaction<Tables>) => Promise<OutgoingEvent[] | { result: R; events: OutgoingEvent[] }>,
+    work: (trx: Kysely<Tables>) => Promise<OutgoingEvent[] | { result: R; events: OutgoingEvent[] }>,
   ): Promise<R> {
     let wrote = false;
-    const result = await this.db.transaction().execute(async (trx) => {
+    const result = await this.inTransaction(async (trx) => {
       const out = await work(trx);
       const { result, events } = Array.isArray(out) ? { result: undefined as R, events: out } : out;
       if (events.length > 0) {
@@ -294,7 +315,7 @@ function toOrder(row: OrderRow): Order {
 
 type StoredOrder = Tables['orders'];
 
-async function activeOrder(trx: Transaction<Tables>, orderId: string) {
+async function activeOrder(trx: Kysely<Tables>, orderId: string) {
   return trx
     .selectFrom('orders')
     .selectAll()
@@ -306,7 +327,7 @@ async function activeOrder(trx: Transaction<Tables>, orderId: string) {
 
 /** Moves an order to a new status, version + 1, only if nobody changed it meanwhile. */
 async function bumpStatus(
-  trx: Transaction<Tables>,
+  trx: Kysely<Tables>,
   order: Pick<StoredOrder, 'id' | 'version'>,
   status: OrderStatus,
   extra: Partial<Pick<StoredOrder, 'payment_id'>> = {},

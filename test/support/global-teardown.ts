@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__TEMPORAL_DEV_SERVER__?.stop();
+  const servers = globalThis.__TEST_SERVERS__;
+  await Promise.all([servers?.temporal?.stop(), servers?.postgres?.stop()]);
+  if (servers?.pgDir) fs.rmSync(servers.pgDir, { recursive: true, force: true });
 }

@@ -1,0 +1,140 @@
+/**
+ * The order store on both real engines (SQLite and PostgreSQL): the database itself keeps
+ * invariants 2-4, whatever order concurrent writers arrive in.
+ */
+import { TicketAlreadyReservedError } from '../../src/errors';
+import type { OrderStore } from '../../src/store/order-store';
+import { databases, type TestDatabase } from '../support/database';
+import { newId, outboxSubjects, seedOrder } from '../support/orders';
+
+describe.each(databases)('%s store', (_engine, openStore) => {
+  let db: TestDatabase;
+  let store: OrderStore;
+
+  beforeAll(async () => {
+    db = await openStore();
+    store = db.store;
+  });
+  afterAll(() => db?.cleanup());
+
+  const payment = (orderId: string) => ({ id: newId(), orderId, stripeId: `ch_${newId()}` });
+
+  describe('ticket copy', () => {
+    test('when ticket:created comes twice, then the first one is kept', async () => {
+      const id = newId();
+      await store.upsertTicket({ id, title: 'a', price: 1, version: 0 });
+      await store.upsertTicket({ id, title: 'b', price: 2, version: 0 });
+      expect(await store.findTicket(id)).toEqual({ id, title: 'a', price: 1, version: 0 });
+    });
+
+    test('when updates arrive out of order, then only the next version applies and the early one waits', async () => {
+      const id = newId();
+      await store.upsertTicket({ id, title: 'v0', price: 1, version: 0 });
+      expect(await store.applyTicketUpdate({ id, title: 'v2', price: 3, version: 2 })).toBe('out-of-order');
+      expect(await store.applyTicketUpdate({ id, title: 'v1', price: 2, version: 1 })).toBe('applied');
+      expect(await store.applyTicketUpdate({ id, title: 'v1', price: 2, version: 1 })).toBe('already-applied');
+      expect(await store.applyTicketUpdate({ id, title: 'v2', price: 3, version: 2 })).toBe('applied');
+      expect(await store.findTicket(id)).toEqual({ id, title: 'v2', price: 3, version: 2 });
+      expect(await store.applyTicketUpdate({ id: newId(), title: 'x', price: 1, version: 1 })).toBe('unknown-ticket');
+    });
+  });
+
+  describe('one active order per ticket (invariant 3)', () => {
+    test('when ten orders for one ticket are inserted concurrently, then the database accepts exactly one', async () => {
+      const first = await seedOrder(store, Date.now());
+      await store.cancelOrder(first.orderId); // the ticket is free again
+      const attempts = Array.from({ length: 10 }, () =>
+        store.createOrder(
+          { ...first, orderId: newId(), userId: newId(), expiresAt: new Date(Date.now() + 60_000).toISOString() },
+          new Date().toISOString(),
+        ),
+      );
+      const results = await Promise.allSettled(attempts);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused).toHaveLength(9);
+      refused.forEach((r) => expect(r.reason).toBeInstanceOf(TicketAlreadyReservedError));
+    });
+  });
+
+  describe('endings (invariants 2 and 4)', () => {
+    test('when expiry and payment race, then the order ends exactly one way and a losing payment is refused', async () => {
+      for (let i = 0; i < 10; i++) {
+        const order = await seedOrder(store, Date.now());
+        const paid = payment(order.orderId);
+        const [, result] = await Promise.all(
+          [store.expireOrder(order, new Date().toISOString()), store.applyPayment(paid)].map((p) =>
+            p.catch((e: Error) => e),
+          ),
+        );
+        const final = await store.findOrder(order.orderId);
+        expect(final?.version).toBe(1);
+        const events = await outboxSubjects(store, order.orderId);
+        if (final?.status === 'complete') {
+          expect(events).toEqual(['order:created']);
+        } else {
+          expect(final?.status).toBe('cancelled');
+          expect(events.filter((e) => e === 'order:cancelled')).toHaveLength(1);
+          // the payment either lost the race (refused) or failed on a concurrent change and will be retried
+          if (!(result instanceof Error)) expect(events).toContain('payment:rejected');
+        }
+      }
+    });
+
+    test('when an expiry runs twice (a retried activity), then the events are written once', async () => {
+      const order = await seedOrder(store, Date.now());
+      await store.expireOrder(order, new Date().toISOString());
+      await store.expireOrder(order, new Date().toISOString());
+      expect(await outboxSubjects(store, order.orderId)).toEqual([
+        'order:created',
+        'expiration:complete',
+        'order:cancelled',
+      ]);
+      expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+    });
+
+    test('when a completed order gets its own payment again, then nothing changes; another payment is refused once', async () => {
+      const order = await seedOrder(store, Date.now());
+      const paid = payment(order.orderId);
+      const other = payment(order.orderId);
+      expect(await store.applyPayment(paid)).toEqual({ accepted: true, status: 'complete' });
+      expect(await store.applyPayment(paid)).toEqual({ accepted: true, status: 'complete' });
+      expect(await store.applyPayment(other)).toEqual({ accepted: false, status: 'complete' });
+      expect(await store.applyPayment(other)).toEqual({ accepted: false, status: 'complete' });
+      expect(await outboxSubjects(store, order.orderId)).toEqual(['order:created', 'payment:rejected']);
+      expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'complete', version: 1 });
+    });
+
+    test('when a cancelled order is expired or paid, then it stays cancelled and the payment is refused (invariant 5)', async () => {
+      const order = await seedOrder(store, Date.now());
+      await store.cancelOrder(order.orderId);
+      expect(await store.expireOrder(order, new Date().toISOString())).toEqual({ status: 'cancelled' });
+      expect(await store.applyPayment(payment(order.orderId))).toEqual({ accepted: false, status: 'cancelled' });
+      expect(await outboxSubjects(store, order.orderId)).toEqual([
+        'order:created',
+        'order:cancelled',
+        'payment:rejected',
+      ]);
+      expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+    });
+
+    test('when a payment names an unknown order, then it is refused', async () => {
+      const paid = payment(newId());
+      expect(await store.applyPayment(paid)).toEqual({ accepted: false, status: 'cancelled' });
+      expect(await outboxSubjects(store, paid.id)).toEqual(['payment:rejected']);
+    });
+  });
+
+  describe('outbox', () => {
+    test('when events are marked published, then they are no longer pending', async () => {
+      const order = await seedOrder(store, Date.now());
+      const pending = (await store.pendingEvents(1000)).filter((e) => JSON.stringify(e.data).includes(order.orderId));
+      expect(pending.map((e) => e.msgId)).toEqual([`order:created:${order.orderId}`]);
+      await store.markPublished(
+        pending.map((e) => e.id),
+        new Date().toISOString(),
+      );
+      expect(await outboxSubjects(store, order.orderId)).toEqual([]);
+    });
+  });
+});
