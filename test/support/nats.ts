@@ -5,13 +5,30 @@ import { connect, type NatsConnection, type Subscription } from 'nats';
 import { freePort, startNatsServer, waitForPort } from '../../scripts/lib/servers';
 
 /** A real nats-server with JetStream on a free port and a temporary store. */
-export async function startTestNats(): Promise<{ url: string; stop(): Promise<void> }> {
+export interface TestNats {
+  url: string;
+  /** Stops the server but keeps its JetStream store, as an outage would. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and store. */
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestNats(): Promise<TestNats> {
   const port = await freePort();
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-nats-'));
-  const server = startNatsServer({ port, storeDir });
-  await waitForPort(port, 'nats-server', 20_000, server);
+  const start = async () => {
+    const s = startNatsServer({ port, storeDir });
+    await waitForPort(port, 'nats-server', 20_000, s);
+    return s;
+  };
+  let server = await start();
   return {
     url: `nats://127.0.0.1:${port}`,
+    pause: () => server.stop(),
+    resume: async () => {
+      server = await start();
+    },
     stop: async () => {
       await server.stop();
       fs.rmSync(storeDir, { recursive: true, force: true });
