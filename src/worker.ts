@@ -87,7 +87,7 @@ export async function startWorker(
     stop: async () => {
       await Promise.all(listeners.map((l) => l.stop()));
       health?.server.close();
-      worker.shutdown(); // stops polling; in-flight activities finish first
+      if (worker.getState() === 'RUNNING') worker.shutdown(); // stops polling; in-flight activities finish first
       await running;
       await relay.stop();
       await bus.close();
@@ -99,28 +99,25 @@ export async function startWorker(
   };
 }
 
-let sdkLoggerInstalled = false;
-/** The SDK logs through this process's logger; its routine chatter (bundling, state changes) only at debug. */
+/**
+ * The SDK logs through this process's logger; its routine chatter (bundling, state changes) only at
+ * debug. `shutdownSignals: []`: this process's own handler (shutdown.ts) stops the worker, in order.
+ * A runtime installed earlier in the process (a test's) is kept.
+ */
 function installSdkLogger(logger: Logger): void {
-  if (sdkLoggerInstalled) return;
-  sdkLoggerInstalled = true;
   const sdk = logger.child({ component: 'temporal-sdk' });
   const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'WARN';
-  Runtime.install({
-    logger: new DefaultLogger(level, ({ level, message, meta }) => {
-      const method =
-        level === 'TRACE'
-          ? 'trace'
-          : level === 'DEBUG'
-            ? 'debug'
-            : level === 'INFO'
-              ? 'info'
-              : level === 'WARN'
-                ? 'warn'
-                : 'error';
-      sdk[method](meta ?? {}, message);
-    }),
-  });
+  try {
+    Runtime.install({
+      shutdownSignals: [],
+      logger: new DefaultLogger(level, ({ level, message, meta }) => {
+        const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level];
+        sdk[method](meta ?? {}, message);
+      }),
+    });
+  } catch (err) {
+    if ((err as Error).name !== 'IllegalStateError') throw err;
+  }
 }
 
 function workflowSourceFromEnv(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {

@@ -1,0 +1,157 @@
+/**
+ * End to end, as a client and the other services see it: the real Temporal dev server,
+ * a real nats-server with JetStream, and a real database, with the API and the worker
+ * wired exactly as their processes wire them. Nothing here sleeps a fixed time: it polls
+ * the HTTP API and listens on NATS until the expected state appears.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { orderStateQuery, orderWorkflowId, type OrderState } from '../../src/workflows/shared';
+import { sessionCookie } from '../support/auth';
+import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
+import { newId } from '../support/orders';
+import { startSystem, type TestSystem } from '../support/system';
+
+interface ApiOrder {
+  id: string;
+  userId: string;
+  status: string;
+  expiresAt: string;
+  version: number;
+  ticket: { id: string; title: string; price: number; version: number };
+}
+
+describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (database) => {
+  let system: TestSystem;
+  let peer: CoreNatsPeer;
+  let events: Recorder;
+  let temporal: Client;
+  const user = newId();
+  const cookie = sessionCookie(user);
+
+  beforeAll(async () => {
+    system = await startSystem({ database, expirationSeconds: 3 });
+    peer = await CoreNatsPeer.connect(system.config.nats.url);
+    events = peer.record(['order:created', 'order:cancelled', 'expiration:complete', 'payment:rejected']);
+    const connection = await Connection.connect({ address: system.config.temporal.address });
+    temporal = new Client({ connection });
+  });
+
+  afterAll(async () => {
+    events?.stop();
+    await peer?.close();
+    await temporal?.connection.close();
+    await system?.stop();
+  });
+
+  /** What the tickets service does: publish ticket:created with core NATS. */
+  async function publishTicket(title = 'concert', price = 10) {
+    const ticket = { id: newId(), version: 0, title, price, userId: newId() };
+    await peer.publish('ticket:created', ticket);
+    return ticket;
+  }
+
+  /** POST until the service has the ticket (its copy arrives through NATS), then return the 201. */
+  async function createOrder(ticketId: string): Promise<ApiOrder> {
+    return eventually(async () => {
+      const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+      if (res.status === 404) return undefined;
+      expect(res.status).toBe(201);
+      return res.body as ApiOrder;
+    }, 'POST /api/orders to answer 201');
+  }
+
+  const getOrder = async (id: string) =>
+    (await system.request('GET', `/api/orders/${id}`, { headers: { cookie } })).body as ApiOrder;
+  const workflowResult = (orderId: string) =>
+    temporal.workflow.getHandle(orderWorkflowId(orderId)).result() as Promise<OrderState>;
+
+  test('when nobody pays within the 3-second window, then expiration:complete and order:cancelled arrive and GET says cancelled', async () => {
+    const ticket = await publishTicket('concert', 10);
+    const order = await createOrder(ticket.id);
+
+    // exactly the contract's example shape
+    expect(Object.keys(order).sort()).toEqual(['expiresAt', 'id', 'status', 'ticket', 'userId', 'version']);
+    expect(Object.keys(order.ticket).sort()).toEqual(['id', 'price', 'title', 'version']);
+    expect(order).toMatchObject({
+      userId: user,
+      status: 'created',
+      version: 0,
+      ticket: { id: ticket.id, title: 'concert', price: 10, version: 0 },
+    });
+    expect(new Date(order.expiresAt).toISOString()).toBe(order.expiresAt);
+
+    expect(await events.waitFor('order:created', (d) => d.id === order.id)).toEqual({
+      id: order.id,
+      version: 0,
+      status: 'created',
+      userId: user,
+      expiresAt: order.expiresAt,
+      ticket: { id: ticket.id, price: 10 },
+    });
+    expect(await events.waitFor('expiration:complete', (d) => d.orderId === order.id)).toEqual({ orderId: order.id });
+    expect(await events.waitFor('order:cancelled', (d) => d.id === order.id)).toEqual({
+      id: order.id,
+      version: 1,
+      ticket: { id: ticket.id },
+    });
+    expect(await getOrder(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+    expect(await workflowResult(order.id)).toMatchObject({ status: 'cancelled', ending: 'expired' });
+
+    // a payment that comes after the expiry is refused with an event the payments service can refund
+    const late = { id: newId(), orderId: order.id, stripeId: 'ch_late' };
+    await peer.publish('payment:created', late);
+    expect(await events.waitFor('payment:rejected', (d) => d.id === late.id)).toMatchObject({ orderId: order.id });
+    expect(await getOrder(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+  });
+
+  test('when payment:created arrives within the window, then the order ends complete and never expires', async () => {
+    const ticket = await publishTicket('play', 25);
+    const order = await createOrder(ticket.id);
+    const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
+    expect(await handle.query(orderStateQuery)).toMatchObject({ status: 'created' });
+
+    await peer.publish('payment:created', { id: newId(), orderId: order.id, stripeId: 'ch_paid' });
+
+    expect(await workflowResult(order.id)).toMatchObject({ status: 'complete', ending: 'paid' });
+    expect(await getOrder(order.id)).toMatchObject({ status: 'complete', version: 1 });
+    // the workflow has ended, so no timer is left to expire it
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(events.count('expiration:complete', (d) => d.orderId === order.id)).toBe(0);
+    expect(events.count('order:cancelled', (d) => d.id === order.id)).toBe(0);
+  });
+
+  test('when the user cancels with DELETE, then order:cancelled is published and the workflow ends at once', async () => {
+    const ticket = await publishTicket();
+    const order = await createOrder(ticket.id);
+    const res = await system.request('DELETE', `/api/orders/${order.id}`, { headers: { cookie } });
+    expect(res.status).toBe(204);
+    expect(await events.waitFor('order:cancelled', (d) => d.id === order.id)).toEqual({
+      id: order.id,
+      version: 1,
+      ticket: { id: ticket.id },
+    });
+    expect(await workflowResult(order.id)).toMatchObject({ status: 'cancelled', ending: 'cancelled-by-user' });
+    expect(events.count('expiration:complete', (d) => d.orderId === order.id)).toBe(0);
+  });
+
+  test('when eight clients POST for one ticket at once, then exactly one gets 201', async () => {
+    const ticket = await publishTicket();
+    await createOrder(ticket.id).then((o) => system.request('DELETE', `/api/orders/${o.id}`, { headers: { cookie } }));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        system.request('POST', '/api/orders', {
+          headers: { cookie: sessionCookie(newId()) },
+          body: { ticketId: ticket.id },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
+    const losers = results.filter((r) => r.status === 400);
+    losers.forEach((r) => expect(r.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] }));
+  });
+
+  test('when the API and worker report health, then both are ready', async () => {
+    const res = await system.request('GET', '/readyz');
+    expect(res).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', temporal: 'ok' } } });
+  });
+});
