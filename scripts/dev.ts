@@ -16,7 +16,7 @@ import {
   type ServerProcess,
 } from './lib/servers';
 
-const DEV_JWT_KEY = 'dev-only-jwt-key-not-for-production';
+import { DEV_JWT_KEY } from './lib/dev-defaults';
 const c = { dim: '\x1b[2m', bold: '\x1b[1m', cyan: '\x1b[36m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' };
 const say = (msg: string) => console.log(`${c.cyan}[dev]${c.reset} ${msg}`);
 

@@ -1,0 +1,115 @@
+/**
+ * The Temporal Web UI, as a person uses it to look after orders, in a real browser
+ * (Debian's Chromium, driven by playwright-core) against the run's real dev server.
+ * Without Chromium this file is reported as skipped (never passed); CI sets REQUIRE_BROWSER=1,
+ * which turns a missing browser into a failure.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { orderWorkflowId } from '../../src/workflows/shared';
+import { ROOT } from '../../scripts/lib/servers';
+import { sessionCookie } from '../support/auth';
+import { CoreNatsPeer, eventually } from '../support/nats';
+import { newId } from '../support/orders';
+import { startSystem, type TestSystem } from '../support/system';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts');
+const hasBrowser = fs.existsSync(CHROMIUM);
+if (!hasBrowser) {
+  if (process.env.REQUIRE_BROWSER === '1')
+    throw new Error(`REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: apt-get install chromium`);
+  console.warn(
+    `Skipping the Web UI browser test: ${CHROMIUM} is missing. Install it with: sudo apt-get install chromium`,
+  );
+}
+
+(hasBrowser ? describe : describe.skip)('the order in the Temporal Web UI', () => {
+  let system: TestSystem;
+  let browser: Browser;
+  let page: Page;
+  let peer: CoreNatsPeer;
+  const user = newId();
+  const cookie = sessionCookie(user);
+  let ui: string;
+
+  beforeAll(async () => {
+    ui = process.env.TEST_TEMPORAL_UI_URL!;
+    system = await startSystem({ database: 'sqlite', expirationSeconds: 900 });
+    peer = await CoreNatsPeer.connect(system.config.nats.url);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await peer?.close();
+    await system?.stop();
+  });
+
+  async function createOrder(title: string, price: number): Promise<{ id: string; expiresAt: string }> {
+    const ticketId = newId();
+    await peer.publish('ticket:created', { id: ticketId, version: 0, title, price, userId: newId() });
+    return eventually(async () => {
+      const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+      return res.status === 201 ? (res.body as { id: string; expiresAt: string }) : undefined;
+    }, 'the order to be created');
+  }
+
+  const listUrl = (query: string) => `${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
+
+  test('when a person filters by OrderStatus and by UserId, then the order is listed, and its page shows summary, details and status', async () => {
+    const order = await createOrder('Browser concert', 35);
+    const workflowId = orderWorkflowId(order.id);
+
+    // Visibility is eventually consistent: reload the filtered list until the order shows up.
+    await eventually(
+      async () => {
+        await page.goto(listUrl(`OrderStatus="created" AND UserId="${user}"`));
+        return (await page.getByText(workflowId).count()) > 0 ? true : undefined;
+      },
+      'the order in the list filtered by OrderStatus and UserId',
+      60_000,
+    );
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-orders-list.png'), fullPage: true });
+
+    await page.getByText(workflowId).first().click();
+    await page.waitForURL(new RegExp(`/workflows/${workflowId}/`));
+    await page.getByText('Running').first().waitFor();
+    await page.getByText('Order for "Browser concert" ($35.00)', { exact: false }).first().waitFor();
+    await page.getByText(`Expires at ${order.expiresAt}`, { exact: false }).first().waitFor();
+    await page.getByText('Waiting for payment until', { exact: false }).first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-order.png'), fullPage: true });
+  });
+
+  test('when the order is cancelled, then the UI finds it by OrderStatus="cancelled" and says how it ended', async () => {
+    const order = await createOrder('Cancelled play', 12);
+    const workflowId = orderWorkflowId(order.id);
+    expect((await system.request('DELETE', `/api/orders/${order.id}`, { headers: { cookie } })).status).toBe(204);
+
+    await eventually(
+      async () => {
+        await page.goto(listUrl(`OrderStatus="cancelled" AND OrderId="${order.id}"`));
+        return (await page.getByText(workflowId).count()) > 0 ? true : undefined;
+      },
+      'the cancelled order in the filtered list',
+      60_000,
+    );
+    await page.getByText(workflowId).first().click();
+    await page.getByText('Completed').first().waitFor();
+    await page.getByText('Cancelled by the user', { exact: false }).first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-order-cancelled.png'), fullPage: true });
+  });
+});
