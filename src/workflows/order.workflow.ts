@@ -17,11 +17,17 @@ import {
   type PaymentReceived,
 } from './shared';
 
-const { expireOrder, completeOrder, rejectPayment } = proxyActivities<ReturnType<typeof createActivities>>({
-  // Retried without limit (with backoff): a database or bus that is down delays the order's end, never loses it.
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+type Activities = ReturnType<typeof createActivities>;
+/** Retried without limit (with backoff): a database or bus that is down delays the order's end, never loses it. */
+const withSummary = (summary: string) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+    summary,
+  });
+const { expireOrder } = withSummary('Expire: publish expiration:complete, cancel the order');
+const { completeOrder } = withSummary('Apply the payment: complete the order, or refuse the payment');
+const { rejectPayment } = withSummary('Refuse a late payment: publish payment:rejected');
 
 /**
  * The life of one order. It holds the ticket until `expiresAt`; whichever comes first ends it:
