@@ -22,6 +22,7 @@ const schema = z
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
+    TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
     TEMPORAL_API_KEY: z.string().min(1).optional(),
     TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
@@ -57,6 +58,7 @@ export type Config = Readonly<{
     address: string;
     namespace: string;
     taskQueue: string;
+    maxCachedWorkflows: number;
     uiUrl: string;
     apiKey?: string;
     tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
@@ -88,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
       ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}),
       ...(usesTls

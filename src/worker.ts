@@ -3,7 +3,7 @@
  * other services (tickets, payments) and relays the outbox to NATS.
  * Start: `npm run start:worker` (dev: `workflowsPath`; with WORKFLOW_BUNDLE set, a prebuilt bundle).
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import {
   DefaultLogger,
   NativeConnection,
@@ -53,14 +53,15 @@ export async function startWorker(
 
   const connectionOptions = temporalConnectionOptions(config.temporal);
   const connection = await NativeConnection.connect(connectionOptions);
-  const clientConnection = await Connection.connect(connectionOptions);
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
 
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: createActivities({ store }),
+    // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     ...workflowSource,
   });
   const running = worker.run();
@@ -69,7 +70,7 @@ export async function startWorker(
   const health = await listenHealth(config.workerHealthPort, {
     database: databaseCheck(db),
     nats: () => bus.nc.flush(),
-    temporal: () => clientConnection.healthService.check({}),
+    temporal: () => connection.healthService.check({}),
   });
   logger.info(
     {
@@ -91,7 +92,6 @@ export async function startWorker(
       await running;
       await relay.stop();
       await bus.close();
-      await clientConnection.close();
       await connection.close();
       await store.close();
       logger.info('worker stopped');

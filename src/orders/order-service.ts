@@ -38,10 +38,11 @@ export class OrderService {
    */
   async placeOrder(userId: string, ticketId: string): Promise<Order> {
     const { store, workflows, logger } = this.deps;
-    const ticket = await store.findTicket(ticketId);
-    if (!ticket) throw new NotFoundError('Ticket not found');
+    const found = await store.findTicketForOrder(ticketId);
+    if (!found) throw new NotFoundError('Ticket not found');
     // A fast, friendly refusal; the database's unique index is what actually guarantees it.
-    if (await store.isTicketReserved(ticketId)) throw new TicketAlreadyReservedError();
+    if (found.reserved) throw new TicketAlreadyReservedError();
+    const { ticket } = found;
 
     const now = this.now();
     const input: OrderWorkflowInput = {
@@ -52,7 +53,7 @@ export class OrderService {
     };
     await workflows.start(input);
     try {
-      const order = await store.createOrder(input, now.toISOString());
+      const order = await store.createOrder(input, now.toISOString(), ticket.version);
       logger.info({ orderId: order.id, ticketId, userId, expiresAt: order.expiresAt }, 'order created');
       return order;
     } catch (err) {

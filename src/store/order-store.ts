@@ -53,6 +53,24 @@ export class OrderStore {
     return this.db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The ticket, and whether an active order holds it, in one query (the API's hot path). */
+  async findTicketForOrder(id: string): Promise<{ ticket: Ticket; reserved: boolean } | undefined> {
+    const row = await this.db
+      .selectFrom('tickets')
+      .leftJoin('orders', (join) =>
+        join.onRef('orders.ticket_id', '=', 'tickets.id').on('orders.status', 'in', ACTIVE_STATUSES),
+      )
+      .select(['tickets.id', 'tickets.title', 'tickets.price', 'tickets.version', 'orders.id as orderId'])
+      .where('tickets.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { orderId, ...ticket } = row;
+    return {
+      ticket: { ...ticket, price: Number(ticket.price), version: Number(ticket.version) },
+      reserved: orderId !== null,
+    };
+  }
+
   async isTicketReserved(ticketId: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('orders')
@@ -66,7 +84,7 @@ export class OrderStore {
   // ---- orders ----
 
   /** Records a new order and its `order:created`; the unique index refuses a second active order for the ticket. */
-  async createOrder(input: OrderWorkflowInput, createdAt: string): Promise<Order> {
+  async createOrder(input: OrderWorkflowInput, createdAt: string, ticketVersion: number): Promise<Order> {
     const status = OrderStatus.Created;
     try {
       await this.transaction(async (trx) => {
@@ -101,9 +119,15 @@ export class OrderStore {
         throw new ServiceUnavailableError('The order expired before it was recorded; try again');
       throw err;
     }
-    const order = await this.findOrder(input.orderId);
-    if (!order) throw new Error(`order ${input.orderId} vanished after insert`);
-    return order;
+    // Built from what was just written, not read back: one query less on the hot path.
+    return {
+      id: input.orderId,
+      userId: input.userId,
+      status,
+      expiresAt: input.expiresAt,
+      version: 0,
+      ticket: { ...input.ticket, version: ticketVersion },
+    };
   }
 
   async findOrder(id: string): Promise<Order | undefined> {

@@ -40,6 +40,20 @@ describe.each(databases)('%s store', (_engine, openStore) => {
   });
 
   describe('one active order per ticket (invariant 3)', () => {
+    test('when a ticket is held by an active order, then the lookup says reserved; once cancelled, free', async () => {
+      const order = await seedOrder(store, Date.now());
+      expect(await store.findTicketForOrder(order.ticket.id)).toEqual({
+        ticket: { ...order.ticket, version: 0 },
+        reserved: true,
+      });
+      await store.cancelOrder(order.orderId);
+      expect(await store.findTicketForOrder(order.ticket.id)).toEqual({
+        ticket: { ...order.ticket, version: 0 },
+        reserved: false,
+      });
+      expect(await store.findTicketForOrder(newId())).toBeUndefined();
+    });
+
     test('when ten orders for one ticket are inserted concurrently, then the database accepts exactly one', async () => {
       const first = await seedOrder(store, Date.now());
       await store.cancelOrder(first.orderId); // the ticket is free again
@@ -47,6 +61,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
         store.createOrder(
           { ...first, orderId: newId(), userId: newId(), expiresAt: new Date(Date.now() + 60_000).toISOString() },
           new Date().toISOString(),
+          0,
         ),
       );
       const results = await Promise.allSettled(attempts);

@@ -14,7 +14,7 @@ export async function seedOrder(store: OrderStore, nowMs: number, windowMs = 15 
     ticket: { id: ticket.id, title: ticket.title, price: ticket.price },
     expiresAt: new Date(nowMs + windowMs).toISOString(),
   };
-  await store.createOrder(input, new Date(nowMs).toISOString());
+  await store.createOrder(input, new Date(nowMs).toISOString(), ticket.version);
   return input;
 }
 

@@ -233,7 +233,7 @@ test('when the API never recorded the order, then expiry leaves a tombstone and 
 
   expect(await store.findOrder(input.orderId)).toBeUndefined();
   expect(await outboxSubjects(store, input.orderId)).toEqual([]);
-  await expect(store.createOrder(input, new Date(now).toISOString())).rejects.toMatchObject({ statusCode: 503 });
+  await expect(store.createOrder(input, new Date(now).toISOString(), 0)).rejects.toMatchObject({ statusCode: 503 });
 });
 
 const quietLogger = {
