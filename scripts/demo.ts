@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       method,
       headers: { cookie, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    }).catch(() => fail(`Lost the API at ${API}. Is \`npm run dev\` still running?`));
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };
