@@ -109,6 +109,13 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
   const api = run('src/api/server.ts');
   await waitForPort(apiPort, 'api', 60_000);
+  const cpuSnapshot = (): Record<string, number> => ({
+    temporal: cpuSeconds(temporal.child.pid),
+    api: cpuSeconds(api.pid),
+    worker: cpuSeconds(worker.pid),
+    nats: cpuSeconds(nats.child.pid),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
 
   // the same native connection the API uses, so both phases pay the same client cost
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
@@ -120,13 +127,7 @@ async function main(): Promise<void> {
   //     run by the worker (its first task sets the timer); far-future deadlines, so none expires here
   const farFuture = new Date(Date.now() + 3600_000).toISOString();
   const workflows = temporalOrderWorkflows(client, 'orders');
-  const cpuBeforeBare = {
-    temporal: cpuSeconds(temporal.child.pid),
-    api: cpuSeconds(api.pid),
-    worker: cpuSeconds(worker.pid),
-    nats: cpuSeconds(nats.child.pid),
-    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-  };
+  const cpuBeforeBare = cpuSnapshot();
   const bare = await load(N, CONCURRENCY, async (i) => {
     const input = { orderId: `bench-${i}-${Date.now()}`, userId: 'u', ticket: { id: 't', title: 'bench', price: 1 } };
     await workflows.start({ ...input, expiresAt: farFuture });
@@ -135,13 +136,7 @@ async function main(): Promise<void> {
     `bare starts of the order workflow as the API starts it, with its worker: ${bare.perSecond.toFixed(0)}/s (p50 ${pct(bare.latencies, 50).toFixed(0)} ms, p99 ${pct(bare.latencies, 99).toFixed(0)} ms)`,
   );
   // 1b. the raw ceiling: minimal starts (no search attributes, no metadata) that no worker runs
-  const cpuAfterBare = {
-    temporal: cpuSeconds(temporal.child.pid),
-    api: cpuSeconds(api.pid),
-    worker: cpuSeconds(worker.pid),
-    nats: cpuSeconds(nats.child.pid),
-    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-  };
+  const cpuAfterBare = cpuSnapshot();
   const raw = await load(N, CONCURRENCY, async (i) => {
     await client.workflow.start(ORDER_WORKFLOW_TYPE, {
       taskQueue: 'bench-no-worker',
@@ -175,13 +170,7 @@ async function main(): Promise<void> {
 
   const expiries = new Map<string, number>();
   let failures = 0;
-  const cpuBeforeRest = {
-    temporal: cpuSeconds(temporal.child.pid),
-    api: cpuSeconds(api.pid),
-    worker: cpuSeconds(worker.pid),
-    nats: cpuSeconds(nats.child.pid),
-    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-  };
+  const cpuBeforeRest = cpuSnapshot();
   const rest = await load(N - 1, CONCURRENCY, async (i) => {
     const res = await post(tickets[i]!);
     if (res.status !== 201) {
@@ -191,13 +180,7 @@ async function main(): Promise<void> {
     const order = (await res.json()) as { id: string; expiresAt: string };
     expiries.set(order.id, Date.parse(order.expiresAt));
   });
-  const cpuAfterRest = {
-    temporal: cpuSeconds(temporal.child.pid),
-    api: cpuSeconds(api.pid),
-    worker: cpuSeconds(worker.pid),
-    nats: cpuSeconds(nats.child.pid),
-    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-  };
+  const cpuAfterRest = cpuSnapshot();
   const ratio = rest.perSecond / bare.perSecond;
   log(
     `REST order creation: ${rest.perSecond.toFixed(0)}/s (p50 ${pct(rest.latencies, 50).toFixed(0)} ms, p99 ${pct(rest.latencies, 99).toFixed(0)} ms), ${failures} failed`,

@@ -13,15 +13,15 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { loadConfig, type Config } from './config';
+import type { Config } from './config';
 import { connectEventBus, publishEvent } from './events/jetstream';
 import { startListeners } from './events/listeners';
 import { OutboxRelay } from './events/outbox-relay';
-import { createLogger, type Logger } from './logger';
+import type { Logger } from './logger';
 import { migrateToLatest, openDatabase } from './store/database';
 import { OrderStore } from './store/order-store';
 import { temporalConnectionOptions } from './temporal/connection';
-import { onShutdown } from './shutdown';
+import { runProcess } from './process';
 import { databaseCheck, listenHealth } from './api/health';
 
 export interface RunningWorker {
@@ -125,14 +125,4 @@ function workflowSourceFromEnv(): Pick<WorkerOptions, 'workflowsPath' | 'workflo
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('./workflows') };
 }
 
-if (require.main === module) {
-  const config = loadConfig();
-  const logger = createLogger('orders-worker', config.logLevel);
-  startWorker(config, logger).then(
-    (w) => onShutdown(logger, () => w.stop()),
-    (err: unknown) => {
-      logger.fatal({ err }, 'worker failed to start');
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runProcess('orders-worker', startWorker);

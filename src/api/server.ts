@@ -5,10 +5,10 @@
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig, type Config } from '../config';
-import { createLogger, type Logger } from '../logger';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
 import { OrderService } from '../orders/order-service';
-import { onShutdown } from '../shutdown';
+import { runProcess } from '../process';
 import { migrateToLatest, openDatabase } from '../store/database';
 import { OrderStore } from '../store/order-store';
 import { temporalConnectionOptions } from '../temporal/connection';
@@ -66,14 +66,4 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   };
 }
 
-if (require.main === module) {
-  const config = loadConfig();
-  const logger = createLogger('orders-api', config.logLevel);
-  startApi(config, logger).then(
-    (api) => onShutdown(logger, () => api.stop()),
-    (err: unknown) => {
-      logger.fatal({ err }, 'API failed to start');
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runProcess('orders-api', startApi);

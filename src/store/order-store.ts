@@ -90,16 +90,7 @@ export class OrderStore {
       await this.transaction(async (trx) => {
         await trx
           .insertInto('orders')
-          .values({
-            id: input.orderId,
-            user_id: input.userId,
-            ticket_id: input.ticket.id,
-            status,
-            expires_at: input.expiresAt,
-            version: 0,
-            payment_id: null,
-            created_at: createdAt,
-          })
+          .values(orderRow(input, status, createdAt))
           .execute();
         return [
           outgoing(Subjects.OrderCreated, `${Subjects.OrderCreated}:${input.orderId}`, {
@@ -167,17 +158,7 @@ export class OrderStore {
       if (!order) {
         await trx
           .insertInto('orders')
-          .values({
-            id: input.orderId,
-            user_id: input.userId,
-            ticket_id: input.ticket.id,
-            status: OrderStatus.Cancelled,
-            expires_at: input.expiresAt,
-            version: 0,
-            payment_id: null,
-            created_at: now,
-            tombstone: 1,
-          })
+          .values({ ...orderRow(input, OrderStatus.Cancelled, now), tombstone: 1 })
           .execute();
         return { result: { status: OrderStatus.Cancelled }, events: [] };
       }
@@ -338,6 +319,18 @@ function toOrder(row: OrderRow): Order {
 }
 
 type StoredOrder = Tables['orders'];
+
+/** A new order's row, version 0, from what the workflow was started with. */
+const orderRow = (input: OrderWorkflowInput, status: OrderStatus, createdAt: string) => ({
+  id: input.orderId,
+  user_id: input.userId,
+  ticket_id: input.ticket.id,
+  status,
+  expires_at: input.expiresAt,
+  version: 0,
+  payment_id: null,
+  created_at: createdAt,
+});
 
 async function activeOrder(trx: Kysely<Tables>, orderId: string) {
   return trx
