@@ -1,5 +1,5 @@
 /**
- * The REST contract, in-process on a free port, with real JWTs and a real SQLite database.
+ * The REST contract, in-process on a free port, with real JWTs, on SQLite and on PostgreSQL.
  * Temporal is behind the OrderWorkflows interface here (a recording fake); the end-to-end
  * tests run the same routes against the real dev server.
  */
@@ -12,7 +12,7 @@ import type { OrderStore } from '../../src/store/order-store';
 import type { OrderWorkflowInput } from '../../src/workflows/shared';
 import { listen, type Requester } from '../support/api';
 import { sessionCookie, TEST_JWT_KEY, tokenFor } from '../support/auth';
-import { sqliteStore } from '../support/database';
+import { databases, type TestDatabase } from '../support/database';
 import { newId, outboxSubjects } from '../support/orders';
 
 class RecordingWorkflows implements OrderWorkflows {
@@ -36,276 +36,278 @@ class RecordingWorkflows implements OrderWorkflows {
   }
 }
 
-let db: Awaited<ReturnType<typeof sqliteStore>>;
-let store: OrderStore;
-let workflows: RecordingWorkflows;
-let request: Requester;
-let close: () => Promise<void>;
+describe.each(databases)('the REST API on %s', (_engine, openStore) => {
+  let db: TestDatabase;
+  let store: OrderStore;
+  let workflows: RecordingWorkflows;
+  let request: Requester;
+  let close: () => Promise<void>;
 
-const alice = newId();
-const bob = newId();
-const as = (userId: string) => ({ cookie: sessionCookie(userId) });
+  const alice = newId();
+  const bob = newId();
+  const as = (userId: string) => ({ cookie: sessionCookie(userId) });
 
-beforeAll(async () => {
-  db = await sqliteStore();
-  store = db.store;
-  workflows = new RecordingWorkflows();
-  const logger = pino({ level: 'silent' });
-  const orders = new OrderService({ store, workflows, expirationSeconds: 900, logger });
-  ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
-});
+  beforeAll(async () => {
+    db = await openStore();
+    store = db.store;
+    workflows = new RecordingWorkflows();
+    const logger = pino({ level: 'silent' });
+    const orders = new OrderService({ store, workflows, expirationSeconds: 900, logger });
+    ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
+  });
 
-afterAll(async () => {
-  await close?.();
-  await db?.cleanup();
-});
+  afterAll(async () => {
+    await close?.();
+    await db?.cleanup();
+  });
 
-beforeEach(() => {
-  workflows.failStart = false;
-  workflows.startDelayMs = 0;
-});
+  beforeEach(() => {
+    workflows.failStart = false;
+    workflows.startDelayMs = 0;
+  });
 
-async function newTicket(title = 'concert', price = 10) {
-  const ticket = { id: newId(), title, price, version: 0 };
-  await store.upsertTicket(ticket);
-  return ticket;
-}
+  async function newTicket(title = 'concert', price = 10) {
+    const ticket = { id: newId(), title, price, version: 0 };
+    await store.upsertTicket(ticket);
+    return ticket;
+  }
 
-async function placeOrder(userId = alice) {
-  const ticket = await newTicket();
-  const res = await request('POST', '/api/orders', { headers: as(userId), body: { ticketId: ticket.id } });
-  expect(res.status).toBe(201);
-  return res.body as { id: string; ticket: { id: string } };
-}
+  async function placeOrder(userId = alice) {
+    const ticket = await newTicket();
+    const res = await request('POST', '/api/orders', { headers: as(userId), body: { ticketId: ticket.id } });
+    expect(res.status).toBe(201);
+    return res.body as { id: string; ticket: { id: string } };
+  }
 
-describe('authentication', () => {
-  const notAuthorized = { errors: [{ message: 'Not authorized' }] };
+  describe('authentication', () => {
+    const notAuthorized = { errors: [{ message: 'Not authorized' }] };
 
-  test('when no token is sent, then every route answers 401 in the error shape', async () => {
-    for (const [method, path] of [
-      ['POST', '/api/orders'],
-      ['GET', '/api/orders'],
-      ['GET', `/api/orders/${newId()}`],
-      ['DELETE', `/api/orders/${newId()}`],
-    ] as const) {
-      expect(await request(method, path, { body: method === 'POST' ? { ticketId: 'x' } : undefined })).toEqual({
+    test('when no token is sent, then every route answers 401 in the error shape', async () => {
+      for (const [method, path] of [
+        ['POST', '/api/orders'],
+        ['GET', '/api/orders'],
+        ['GET', `/api/orders/${newId()}`],
+        ['DELETE', `/api/orders/${newId()}`],
+      ] as const) {
+        expect(await request(method, path, { body: method === 'POST' ? { ticketId: 'x' } : undefined })).toEqual({
+          status: 401,
+          body: notAuthorized,
+        });
+      }
+    });
+
+    test.each([
+      ['signed with another key', () => tokenFor(alice, 'another-key')],
+      ['expired', () => jwt.sign({ id: alice, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_KEY)],
+      ['signed with HS512', () => jwt.sign({ id: alice }, TEST_JWT_KEY, { algorithm: 'HS512' })],
+      ['unsigned (alg none)', () => jwt.sign({ id: alice }, '', { algorithm: 'none' })],
+      ['without a user id', () => jwt.sign({ email: 'a@b.c' }, TEST_JWT_KEY)],
+      ['not a JWT at all', () => 'garbage'],
+    ])('when the token is %s, then 401', async (_name, token) => {
+      expect(await request('GET', '/api/orders', { headers: { authorization: `Bearer ${token()}` } })).toEqual({
         status: 401,
         body: notAuthorized,
       });
-    }
-  });
+    });
 
-  test.each([
-    ['signed with another key', () => tokenFor(alice, 'another-key')],
-    ['expired', () => jwt.sign({ id: alice, exp: Math.floor(Date.now() / 1000) - 60 }, TEST_JWT_KEY)],
-    ['signed with HS512', () => jwt.sign({ id: alice }, TEST_JWT_KEY, { algorithm: 'HS512' })],
-    ['unsigned (alg none)', () => jwt.sign({ id: alice }, '', { algorithm: 'none' })],
-    ['without a user id', () => jwt.sign({ email: 'a@b.c' }, TEST_JWT_KEY)],
-    ['not a JWT at all', () => 'garbage'],
-  ])('when the token is %s, then 401', async (_name, token) => {
-    expect(await request('GET', '/api/orders', { headers: { authorization: `Bearer ${token()}` } })).toEqual({
-      status: 401,
-      body: notAuthorized,
+    test('when the session cookie is not base64 JSON, then 401', async () => {
+      const res = await request('GET', '/api/orders', { headers: { cookie: 'session=%%%not-base64' } });
+      expect(res).toEqual({ status: 401, body: notAuthorized });
+    });
+
+    test('when the token has no exp (as the auth service signs it), then it is accepted by cookie, legacy cookie and Bearer', async () => {
+      for (const headers of [
+        { cookie: sessionCookie(alice) } as Record<string, string>,
+        { cookie: sessionCookie(alice, 'express:sess') },
+        { authorization: `Bearer ${tokenFor(alice)}` },
+      ]) {
+        expect((await request('GET', '/api/orders', { headers })).status).toBe(200);
+      }
+    });
+
+    test('when the token has an exp in the future, then it is accepted', async () => {
+      const token = jwt.sign({ id: alice }, TEST_JWT_KEY, { expiresIn: '1h' });
+      expect((await request('GET', '/api/orders', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     });
   });
 
-  test('when the session cookie is not base64 JSON, then 401', async () => {
-    const res = await request('GET', '/api/orders', { headers: { cookie: 'session=%%%not-base64' } });
-    expect(res).toEqual({ status: 401, body: notAuthorized });
-  });
+  describe('POST /api/orders', () => {
+    test('when the ticket is free, then 201 with exactly the contract shape, a workflow started and order:created queued', async () => {
+      const ticket = await newTicket('concert', 10);
+      const before = Date.now();
 
-  test('when the token has no exp (as the auth service signs it), then it is accepted by cookie, legacy cookie and Bearer', async () => {
-    for (const headers of [
-      { cookie: sessionCookie(alice) } as Record<string, string>,
-      { cookie: sessionCookie(alice, 'express:sess') },
-      { authorization: `Bearer ${tokenFor(alice)}` },
-    ]) {
-      expect((await request('GET', '/api/orders', { headers })).status).toBe(200);
-    }
-  });
+      const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: ticket.id } });
 
-  test('when the token has an exp in the future, then it is accepted', async () => {
-    const token = jwt.sign({ id: alice }, TEST_JWT_KEY, { expiresIn: '1h' });
-    expect((await request('GET', '/api/orders', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-  });
-});
-
-describe('POST /api/orders', () => {
-  test('when the ticket is free, then 201 with exactly the contract shape, a workflow started and order:created queued', async () => {
-    const ticket = await newTicket('concert', 10);
-    const before = Date.now();
-
-    const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: ticket.id } });
-
-    expect(res.status).toBe(201);
-    const order = res.body as Record<string, unknown>;
-    expect(Object.keys(order).sort()).toEqual(['expiresAt', 'id', 'status', 'ticket', 'userId', 'version']);
-    expect(order).toEqual({
-      id: expect.stringMatching(/^[0-9a-f]{24}$/),
-      userId: alice,
-      status: 'created',
-      expiresAt: expect.any(String),
-      version: 0,
-      ticket: { id: ticket.id, title: 'concert', price: 10, version: 0 },
-    });
-    const expiresIn = Date.parse(order.expiresAt as string) - before;
-    expect(expiresIn).toBeGreaterThanOrEqual(900_000 - 1000);
-    expect(expiresIn).toBeLessThanOrEqual(900_000 + 60_000);
-    expect(workflows.started.at(-1)).toMatchObject({ orderId: order.id, userId: alice, expiresAt: order.expiresAt });
-    expect(await outboxSubjects(store, order.id as string)).toEqual(['order:created']);
-  });
-
-  test.each([
-    ['no body', undefined],
-    ['no ticketId', {}],
-    ['an empty ticketId', { ticketId: '' }],
-    ['a blank ticketId', { ticketId: '   ' }],
-    ['a numeric ticketId', { ticketId: 42 }],
-  ])('when the body has %s, then 400 with field ticketId', async (_name, body) => {
-    const res = await request('POST', '/api/orders', { headers: as(alice), body });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ errors: [{ message: expect.any(String), field: 'ticketId' }] });
-  });
-
-  test('when the body is not JSON, then 400 in the error shape', async () => {
-    const res = await request('POST', '/api/orders', { headers: as(alice), rawBody: '{"ticketId": ' });
-    expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Request body is not valid JSON' }] } });
-  });
-
-  test('when the body is too large, then 413 in the error shape', async () => {
-    const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: 'x'.repeat(20_000) } });
-    expect(res).toEqual({ status: 413, body: { errors: [{ message: 'Request body is too large' }] } });
-  });
-
-  test('when the ticket is unknown, then 404 and no workflow is started', async () => {
-    const started = workflows.started.length;
-    const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: newId() } });
-    expect(res).toEqual({ status: 404, body: { errors: [{ message: 'Ticket not found' }] } });
-    expect(workflows.started).toHaveLength(started);
-  });
-
-  test('when the ticket is already reserved, then 400 "Ticket is already reserved"', async () => {
-    const first = await placeOrder();
-    const res = await request('POST', '/api/orders', { headers: as(bob), body: { ticketId: first.ticket.id } });
-    expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Ticket is already reserved' }] } });
-  });
-
-  test('when the previous order of the ticket was cancelled, then the ticket can be ordered again', async () => {
-    const first = await placeOrder();
-    expect((await request('DELETE', `/api/orders/${first.id}`, { headers: as(alice) })).status).toBe(204);
-    const res = await request('POST', '/api/orders', { headers: as(bob), body: { ticketId: first.ticket.id } });
-    expect(res.status).toBe(201);
-  });
-
-  test('when Temporal is unavailable, then 503 and no order is recorded', async () => {
-    const ticket = await newTicket();
-    workflows.failStart = true;
-    const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: ticket.id } });
-    expect(res.status).toBe(503);
-    expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Temporal is unavailable') }] });
-    expect(await store.isTicketReserved(ticket.id)).toBe(false);
-  });
-
-  test('when eight requests race for one ticket, then the database lets exactly one through and the other workflows are discarded', async () => {
-    const ticket = await newTicket();
-    workflows.startDelayMs = 20; // every request passes the friendly pre-check before any inserts
-    const discardedBefore = workflows.discarded.length;
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        request('POST', '/api/orders', { headers: as(newId()), body: { ticketId: ticket.id } }),
-      ),
-    );
-    const statuses = results.map((r) => r.status).sort();
-    expect(statuses).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
-    expect(workflows.discarded.length - discardedBefore).toBeGreaterThan(0);
-  });
-});
-
-describe('GET /api/orders', () => {
-  test('when a user lists orders, then only their own come back, each with its ticket, oldest first', async () => {
-    const user = newId();
-    const first = await placeOrder(user);
-    await placeOrder(bob);
-    const second = await placeOrder(user);
-
-    const res = await request('GET', '/api/orders', { headers: as(user) });
-
-    expect(res.status).toBe(200);
-    const orders = res.body as Array<{ id: string; userId: string; ticket: { title: string } }>;
-    expect(orders.map((o) => o.id)).toEqual([first.id, second.id]);
-    expect(orders.every((o) => o.userId === user && o.ticket.title === 'concert')).toBe(true);
-  });
-});
-
-describe('GET /api/orders/:orderId', () => {
-  test("when the order is the user's, then 200 with the order", async () => {
-    const order = await placeOrder();
-    const res = await request('GET', `/api/orders/${order.id}`, { headers: as(alice) });
-    expect(res).toEqual({ status: 200, body: order });
-  });
-
-  test("when the order is another user's, then 401", async () => {
-    const order = await placeOrder(alice);
-    expect(await request('GET', `/api/orders/${order.id}`, { headers: as(bob) })).toEqual({
-      status: 401,
-      body: { errors: [{ message: 'Not authorized' }] },
-    });
-  });
-
-  test('when the order is unknown, then 404 (any id format)', async () => {
-    for (const id of [newId(), 'not-an-object-id']) {
-      expect(await request('GET', `/api/orders/${id}`, { headers: as(alice) })).toEqual({
-        status: 404,
-        body: { errors: [{ message: 'Order not found' }] },
+      expect(res.status).toBe(201);
+      const order = res.body as Record<string, unknown>;
+      expect(Object.keys(order).sort()).toEqual(['expiresAt', 'id', 'status', 'ticket', 'userId', 'version']);
+      expect(order).toEqual({
+        id: expect.stringMatching(/^[0-9a-f]{24}$/),
+        userId: alice,
+        status: 'created',
+        expiresAt: expect.any(String),
+        version: 0,
+        ticket: { id: ticket.id, title: 'concert', price: 10, version: 0 },
       });
+      const expiresIn = Date.parse(order.expiresAt as string) - before;
+      expect(expiresIn).toBeGreaterThanOrEqual(900_000 - 1000);
+      expect(expiresIn).toBeLessThanOrEqual(900_000 + 60_000);
+      expect(workflows.started.at(-1)).toMatchObject({ orderId: order.id, userId: alice, expiresAt: order.expiresAt });
+      expect(await outboxSubjects(store, order.id as string)).toEqual(['order:created']);
+    });
+
+    test.each([
+      ['no body', undefined],
+      ['no ticketId', {}],
+      ['an empty ticketId', { ticketId: '' }],
+      ['a blank ticketId', { ticketId: '   ' }],
+      ['a numeric ticketId', { ticketId: 42 }],
+    ])('when the body has %s, then 400 with field ticketId', async (_name, body) => {
+      const res = await request('POST', '/api/orders', { headers: as(alice), body });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ errors: [{ message: expect.any(String), field: 'ticketId' }] });
+    });
+
+    test('when the body is not JSON, then 400 in the error shape', async () => {
+      const res = await request('POST', '/api/orders', { headers: as(alice), rawBody: '{"ticketId": ' });
+      expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Request body is not valid JSON' }] } });
+    });
+
+    test('when the body is too large, then 413 in the error shape', async () => {
+      const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: 'x'.repeat(20_000) } });
+      expect(res).toEqual({ status: 413, body: { errors: [{ message: 'Request body is too large' }] } });
+    });
+
+    test('when the ticket is unknown, then 404 and no workflow is started', async () => {
+      const started = workflows.started.length;
+      const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: newId() } });
+      expect(res).toEqual({ status: 404, body: { errors: [{ message: 'Ticket not found' }] } });
+      expect(workflows.started).toHaveLength(started);
+    });
+
+    test('when the ticket is already reserved, then 400 "Ticket is already reserved"', async () => {
+      const first = await placeOrder();
+      const res = await request('POST', '/api/orders', { headers: as(bob), body: { ticketId: first.ticket.id } });
+      expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Ticket is already reserved' }] } });
+    });
+
+    test('when the previous order of the ticket was cancelled, then the ticket can be ordered again', async () => {
+      const first = await placeOrder();
+      expect((await request('DELETE', `/api/orders/${first.id}`, { headers: as(alice) })).status).toBe(204);
+      const res = await request('POST', '/api/orders', { headers: as(bob), body: { ticketId: first.ticket.id } });
+      expect(res.status).toBe(201);
+    });
+
+    test('when Temporal is unavailable, then 503 and no order is recorded', async () => {
+      const ticket = await newTicket();
+      workflows.failStart = true;
+      const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: ticket.id } });
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Temporal is unavailable') }] });
+      expect(await store.isTicketReserved(ticket.id)).toBe(false);
+    });
+
+    test('when eight requests race for one ticket, then the database lets exactly one through and the other workflows are discarded', async () => {
+      const ticket = await newTicket();
+      workflows.startDelayMs = 20; // every request passes the friendly pre-check before any inserts
+      const discardedBefore = workflows.discarded.length;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          request('POST', '/api/orders', { headers: as(newId()), body: { ticketId: ticket.id } }),
+        ),
+      );
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
+      expect(workflows.discarded.length - discardedBefore).toBeGreaterThan(0);
+    });
+  });
+
+  describe('GET /api/orders', () => {
+    test('when a user lists orders, then only their own come back, each with its ticket, oldest first', async () => {
+      const user = newId();
+      const first = await placeOrder(user);
+      await placeOrder(bob);
+      const second = await placeOrder(user);
+
+      const res = await request('GET', '/api/orders', { headers: as(user) });
+
+      expect(res.status).toBe(200);
+      const orders = res.body as Array<{ id: string; userId: string; ticket: { title: string } }>;
+      expect(orders.map((o) => o.id)).toEqual([first.id, second.id]);
+      expect(orders.every((o) => o.userId === user && o.ticket.title === 'concert')).toBe(true);
+    });
+  });
+
+  describe('GET /api/orders/:orderId', () => {
+    test("when the order is the user's, then 200 with the order", async () => {
+      const order = await placeOrder();
+      const res = await request('GET', `/api/orders/${order.id}`, { headers: as(alice) });
+      expect(res).toEqual({ status: 200, body: order });
+    });
+
+    test("when the order is another user's, then 401", async () => {
+      const order = await placeOrder(alice);
+      expect(await request('GET', `/api/orders/${order.id}`, { headers: as(bob) })).toEqual({
+        status: 401,
+        body: { errors: [{ message: 'Not authorized' }] },
+      });
+    });
+
+    test('when the order is unknown, then 404 (any id format)', async () => {
+      for (const id of [newId(), 'not-an-object-id']) {
+        expect(await request('GET', `/api/orders/${id}`, { headers: as(alice) })).toEqual({
+          status: 404,
+          body: { errors: [{ message: 'Order not found' }] },
+        });
+      }
+    });
+  });
+
+  describe('DELETE /api/orders/:orderId', () => {
+    test('when the user cancels their order, then 204, the order is cancelled with version 1, order:cancelled is queued and the workflow told', async () => {
+      const order = await placeOrder();
+      const res = await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
+      expect(res).toEqual({ status: 204, body: undefined });
+      expect(await store.findOrder(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(await outboxSubjects(store, order.id)).toEqual(['order:created', 'order:cancelled']);
+      expect(workflows.cancelled).toContain(order.id);
+    });
+
+    test('when the order is already cancelled, then 204 again and no second event', async () => {
+      const order = await placeOrder();
+      await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
+      expect((await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) })).status).toBe(204);
+      expect(await outboxSubjects(store, order.id)).toEqual(['order:created', 'order:cancelled']);
+    });
+
+    test('when the order is complete, then 400 and it stays complete', async () => {
+      const order = await placeOrder();
+      await store.applyPayment({ id: newId(), orderId: order.id, stripeId: 'ch_1' });
+      const res = await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
+      expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Cannot cancel an order that is complete' }] } });
+      expect(await store.findOrder(order.id)).toMatchObject({ status: 'complete' });
+    });
+
+    test("when the order is another user's, then 401 and it is not cancelled", async () => {
+      const order = await placeOrder(alice);
+      expect((await request('DELETE', `/api/orders/${order.id}`, { headers: as(bob) })).status).toBe(401);
+      expect(await store.findOrder(order.id)).toMatchObject({ status: 'created' });
+    });
+
+    test('when the order is unknown, then 404', async () => {
+      expect((await request('DELETE', `/api/orders/${newId()}`, { headers: as(alice) })).status).toBe(404);
+    });
+  });
+
+  test('when a route is unknown, then 404 in the error shape', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/nothing-here'],
+      ['PUT', '/api/orders'],
+      ['GET', '/'],
+    ] as const) {
+      const res = await request(method, path, { headers: as(alice) });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Route not found') }] });
     }
   });
-});
-
-describe('DELETE /api/orders/:orderId', () => {
-  test('when the user cancels their order, then 204, the order is cancelled with version 1, order:cancelled is queued and the workflow told', async () => {
-    const order = await placeOrder();
-    const res = await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
-    expect(res).toEqual({ status: 204, body: undefined });
-    expect(await store.findOrder(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
-    expect(await outboxSubjects(store, order.id)).toEqual(['order:created', 'order:cancelled']);
-    expect(workflows.cancelled).toContain(order.id);
-  });
-
-  test('when the order is already cancelled, then 204 again and no second event', async () => {
-    const order = await placeOrder();
-    await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
-    expect((await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) })).status).toBe(204);
-    expect(await outboxSubjects(store, order.id)).toEqual(['order:created', 'order:cancelled']);
-  });
-
-  test('when the order is complete, then 400 and it stays complete', async () => {
-    const order = await placeOrder();
-    await store.applyPayment({ id: newId(), orderId: order.id, stripeId: 'ch_1' });
-    const res = await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
-    expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Cannot cancel an order that is complete' }] } });
-    expect(await store.findOrder(order.id)).toMatchObject({ status: 'complete' });
-  });
-
-  test("when the order is another user's, then 401 and it is not cancelled", async () => {
-    const order = await placeOrder(alice);
-    expect((await request('DELETE', `/api/orders/${order.id}`, { headers: as(bob) })).status).toBe(401);
-    expect(await store.findOrder(order.id)).toMatchObject({ status: 'created' });
-  });
-
-  test('when the order is unknown, then 404', async () => {
-    expect((await request('DELETE', `/api/orders/${newId()}`, { headers: as(alice) })).status).toBe(404);
-  });
-});
-
-test('when a route is unknown, then 404 in the error shape', async () => {
-  for (const [method, path] of [
-    ['GET', '/api/nothing-here'],
-    ['PUT', '/api/orders'],
-    ['GET', '/'],
-  ] as const) {
-    const res = await request(method, path, { headers: as(alice) });
-    expect(res.status).toBe(404);
-    expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Route not found') }] });
-  }
 });
