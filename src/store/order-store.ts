@@ -71,16 +71,6 @@ export class OrderStore {
     };
   }
 
-  async isTicketReserved(ticketId: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('orders')
-      .select('id')
-      .where('ticket_id', '=', ticketId)
-      .where('status', 'in', ACTIVE_STATUSES)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   // ---- orders ----
 
   /** Records a new order and its `order:created`; the unique index refuses a second active order for the ticket. */

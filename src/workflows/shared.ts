@@ -13,6 +13,7 @@ export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
 const WORKFLOW_ID_PREFIX = 'order-';
 /** One workflow per order, found in the Web UI as `order-<orderId>`, started only once. */
 export const orderWorkflowId = (orderId: string): string => `${WORKFLOW_ID_PREFIX}${orderId}`;
+/** The inverse, for tools that start from a workflow (the UI, `temporal workflow list`). */
 export const orderIdFromWorkflowId = (workflowId: string): string => {
   if (!workflowId.startsWith(WORKFLOW_ID_PREFIX)) throw new Error(`Not an order workflow id: ${workflowId}`);
   return workflowId.slice(WORKFLOW_ID_PREFIX.length);

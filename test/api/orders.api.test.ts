@@ -204,7 +204,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
       const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: ticket.id } });
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Temporal is unavailable') }] });
-      expect(await store.isTicketReserved(ticket.id)).toBe(false);
+      expect(await store.findTicketForOrder(ticket.id)).toMatchObject({ reserved: false });
     });
 
     test('when eight requests race for one ticket, then the database lets exactly one through and the other workflows are discarded', async () => {

@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+import { orderIdFromWorkflowId, orderWorkflowId } from '../../src/workflows/shared';
+
+describe('config', () => {
+  test('when only JWT_KEY is set, then the defaults of DESIGN.md apply', () => {
+    const config = loadConfig({ JWT_KEY: 'k' });
+    expect(config).toMatchObject({
+      port: 3000,
+      nats: { url: 'nats://127.0.0.1:4222', stream: 'ticketing' },
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'orders' },
+      database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
+      orderExpirationSeconds: 900,
+    });
+    expect(config.temporal.tls).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test.each([
+    [{}, 'JWT_KEY is required'],
+    [{ JWT_KEY: 'k', PORT: 'eighty' }, 'PORT'],
+    [{ JWT_KEY: 'k', ORDER_EXPIRATION_SECONDS: '0' }, 'ORDER_EXPIRATION_SECONDS'],
+    [{ JWT_KEY: 'k', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
+    [{ JWT_KEY: 'k', TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'set both or neither'],
+    [{ JWT_KEY: 'k', NATS_STREAM: 'a.b' }, 'NATS_STREAM'],
+  ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('when DATABASE_URL is a postgres URL, then PostgreSQL is selected', () => {
+    expect(loadConfig({ JWT_KEY: 'k', DATABASE_URL: 'postgres://u:p@db:5432/orders' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:p@db:5432/orders',
+    });
+  });
+
+  test('when a Temporal Cloud API key is set, then TLS is on', () => {
+    expect(loadConfig({ JWT_KEY: 'k', TEMPORAL_API_KEY: 'key' }).temporal).toMatchObject({ apiKey: 'key', tls: {} });
+  });
+});
+
+test('when an order id becomes a workflow id, then it reads back', () => {
+  expect(orderWorkflowId('5ec43ca50880b600192cf43d')).toBe('order-5ec43ca50880b600192cf43d');
+  expect(orderIdFromWorkflowId(orderWorkflowId('abc'))).toBe('abc');
+  expect(() => orderIdFromWorkflowId('payment-1')).toThrow('Not an order workflow id');
+});
