@@ -8,6 +8,10 @@
 # (slim Node, no compilers, non-root).
 
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+# better-sqlite3: package.json pins 12.x for Node 20 (13.x needs Node >= 22); on Node 24, 12.x aborts
+# at random in Statement::~Statement (RemoveEnvironmentCleanupHook), so this image swaps in 13.x
+# (N-API, prebuilt inside the package): same API, no compiler needed.
+ARG BETTER_SQLITE3_NODE24=13.2.0
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
@@ -25,8 +29,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 FROM toolchain AS build
+ARG BETTER_SQLITE3_NODE24
 COPY package.json package-lock.json ./
-RUN npm ci
+RUN npm ci && npm install --no-save "better-sqlite3@${BETTER_SQLITE3_NODE24}"
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle-workflows.ts ./scripts/bundle-workflows.ts
 COPY src ./src
@@ -34,8 +39,9 @@ COPY src ./src
 RUN npm run build && test -f dist/workflow-bundle.js && test -f dist/worker.js && test -f dist/api/server.js
 
 FROM toolchain AS prod-deps
+ARG BETTER_SQLITE3_NODE24
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev && npm install --no-save --omit=dev "better-sqlite3@${BETTER_SQLITE3_NODE24}" && npm cache clean --force
 
 FROM base AS runtime
 ENV NODE_ENV=production \

@@ -53,7 +53,7 @@ test_server() {
   say "fetching Temporal's time-skipping test server from Maven Central into .tools/test-server"
   local t=$SECONDS
   rm -rf "$TOOLS/test-server" && mkdir -p "$TOOLS/test-server/lib"
-  mvn -q -B -f tools/test-server/pom.xml dependency:copy-dependencies -DoutputDirectory="$TOOLS/test-server/lib"
+  mvn -q -B -Dstyle.color=never -f tools/test-server/pom.xml dependency:copy-dependencies -DoutputDirectory="$TOOLS/test-server/lib"
   cat >"$wrapper" <<WRAP
 #!/bin/sh
 # The SDK passes the port as the only argument.

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 NODE_VERSION=24.21.0
+BETTER_SQLITE3_NODE24=13.2.0
 NODE_DIR=$ROOT/.tools/node-$NODE_VERSION
 WORK=$ROOT/.tools/node24-tree
 say() { printf '\033[36m[node24]\033[0m %s\n' "$*" >&2; }
@@ -30,11 +31,14 @@ mkdir -p "$WORK/.tools"
 for t in venv test-server; do ln -sfn "$ROOT/.tools/$t" "$WORK/.tools/$t"; done
 cd "$WORK"
 stamp=.tools/node24-modules.stamp
-want=$(cat package-lock.json <(echo "$NODE_VERSION") | sha256sum | cut -d' ' -f1)
+want=$(cat package-lock.json <(echo "$NODE_VERSION $BETTER_SQLITE3_NODE24") | sha256sum | cut -d' ' -f1)
 if [ ! -d node_modules ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "npm ci for Node $NODE_VERSION (better-sqlite3 compiles against its headers)"
   npm ci --no-audit --no-fund --loglevel=error
+  # As in the Dockerfile: better-sqlite3 12.x (pinned for Node 20) aborts at random on Node 24 in
+  # Statement::~Statement (RemoveEnvironmentCleanupHook); 13.x is N-API and fixes it.
+  npm install --no-save --no-audit --no-fund --loglevel=error "better-sqlite3@$BETTER_SQLITE3_NODE24"
   echo "$want" >"$stamp"
 fi
-node -e "require('better-sqlite3')(':memory:'); console.log('better-sqlite3 loads on', process.version)"
+node -e "require('better-sqlite3')(':memory:'); console.log('better-sqlite3', require('better-sqlite3/package.json').version, 'loads on', process.version)"
 npx jest "$@"
