@@ -53,7 +53,9 @@ test_server() {
   say "fetching Temporal's time-skipping test server from Maven Central into .tools/test-server"
   local t=$SECONDS
   rm -rf "$TOOLS/test-server" && mkdir -p "$TOOLS/test-server/lib"
-  mvn -q -B -Dstyle.color=never -f tools/test-server/pom.xml dependency:copy-dependencies -DoutputDirectory="$TOOLS/test-server/lib"
+  # -q prints only errors, yet Maven still writes bare colour codes; strip them (a failure still fails: pipefail)
+  mvn -q -B -Dstyle.color=never -f tools/test-server/pom.xml dependency:copy-dependencies \
+    -DoutputDirectory="$TOOLS/test-server/lib" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | { grep -v '^$' || true; }
   cat >"$wrapper" <<WRAP
 #!/bin/sh
 # The SDK passes the port as the only argument.

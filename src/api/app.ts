@@ -1,4 +1,5 @@
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { httpRequestSeconds } from '../metrics';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
 import { requireUser } from './auth';
@@ -18,6 +19,7 @@ export function buildApp({ orders, jwtKey, logger, publicRoutes }: AppDeps): Exp
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  app.use(timeRequests);
   app.use(express.json({ limit: '16kb' }));
   if (publicRoutes) app.use(publicRoutes);
   app.use('/api/orders', requireUser(jwtKey));
@@ -25,4 +27,14 @@ export function buildApp({ orders, jwtKey, logger, publicRoutes }: AppDeps): Exp
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/** Request durations by route pattern (not raw path, so ids do not explode the label set). */
+function timeRequests(req: Request, res: Response, next: NextFunction): void {
+  const end = httpRequestSeconds.startTimer();
+  res.on('finish', () => {
+    const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+    end({ method: req.method, route, status: String(res.statusCode) });
+  });
+  next();
 }

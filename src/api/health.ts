@@ -1,15 +1,22 @@
 import type { Server } from 'node:http';
 import express, { Router } from 'express';
 import { sql } from 'kysely';
+import { registry } from '../metrics';
 import type { Db } from '../store/database';
 
 export type Check = () => Promise<unknown>;
 
-/** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: its dependencies answer). */
+/**
+ * Liveness (`/healthz`: the process answers), readiness (`/readyz`: its dependencies answer)
+ * and Prometheus metrics (`/metrics`).
+ */
 export function healthRoutes(checks: Record<string, Check>): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
   });
   router.get('/readyz', async (_req, res) => {
     const results = await Promise.all(

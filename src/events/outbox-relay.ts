@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { eventsPublished, outboxPublishFailures } from '../metrics';
 import type { OrderStore } from '../store/order-store';
 import type { OutgoingEvent } from './catalogue';
 
@@ -60,6 +61,7 @@ export class OutboxRelay {
           for (const event of events) {
             await this.publish(event);
             published.push(event.id);
+            eventsPublished.inc({ subject: event.subject });
             this.logger.info({ subject: event.subject, msgId: event.msgId }, 'event published');
           }
         } finally {
@@ -71,6 +73,7 @@ export class OutboxRelay {
       if (this.again) delay = 0;
     } catch (err) {
       this.failures += 1;
+      outboxPublishFailures.inc();
       delay = Math.min(30_000, this.pollMs * 2 ** Math.min(this.failures, 9));
       this.logger.warn({ err, retryInMs: delay }, 'outbox: could not publish; events stay queued and will be retried');
     }

@@ -1,6 +1,7 @@
 import { ObjectId } from 'bson';
 import { BadRequestError, NotAuthorizedError, NotFoundError, TicketAlreadyReservedError } from '../errors';
 import type { Logger } from '../logger';
+import { ordersCreated } from '../metrics';
 import type { OrderStore } from '../store/order-store';
 import type { OrderWorkflowInput } from '../workflows/shared';
 import { OrderStatus, type Order } from './order';
@@ -54,6 +55,7 @@ export class OrderService {
     await workflows.start(input);
     try {
       const order = await store.createOrder(input, now.toISOString(), ticket.version);
+      ordersCreated.inc();
       logger.info({ orderId: order.id, ticketId, userId, expiresAt: order.expiresAt }, 'order created');
       return order;
     } catch (err) {

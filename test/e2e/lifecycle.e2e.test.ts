@@ -150,8 +150,16 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     losers.forEach((r) => expect(r.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] }));
   });
 
-  test('when the API and worker report health, then both are ready', async () => {
+  test('when the API reports health and metrics, then it is ready and counts orders and requests', async () => {
     const res = await system.request('GET', '/readyz');
     expect(res).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', temporal: 'ok' } } });
+
+    const metrics = await (await fetch(`http://127.0.0.1:${system.api.port}/metrics`)).text();
+    const created = Number(/^orders_created_total (\d+)/m.exec(metrics)?.[1]);
+    expect(created).toBeGreaterThanOrEqual(4);
+    expect(metrics).toMatch(
+      /orders_http_request_duration_seconds_count\{method="POST",route="\/api\/orders",status="201"\} \d+/,
+    );
+    expect(metrics).toContain('process_resident_memory_bytes');
   });
 });

@@ -1,0 +1,35 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of this process, served at `/metrics` (API port, worker health port).
+ * One registry per process; the process's default metrics (CPU, memory, event loop) included.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+export const httpRequestSeconds = new Histogram({
+  name: 'orders_http_request_duration_seconds',
+  help: 'API request duration, by method, route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+export const ordersCreated = new Counter({
+  name: 'orders_created_total',
+  help: 'Orders recorded through POST /api/orders',
+  registers: [registry],
+});
+
+export const eventsPublished = new Counter({
+  name: 'orders_events_published_total',
+  help: 'Events the outbox relay published to JetStream, by subject',
+  labelNames: ['subject'] as const,
+  registers: [registry],
+});
+
+export const outboxPublishFailures = new Counter({
+  name: 'orders_outbox_publish_failures_total',
+  help: 'Outbox relay rounds that could not publish (the events stay queued and are retried)',
+  registers: [registry],
+});
