@@ -92,7 +92,8 @@ export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderSta
 
 function msUntil(isoTime: string): number {
   // Date.now() is deterministic inside a workflow: it is the time of the current workflow task.
-  return Math.max(0, Date.parse(isoTime) - Date.now());
+  // At least 1 ms: a deadline already past (the worker was down all window) still times out at once.
+  return Math.max(1, Date.parse(isoTime) - Date.now());
 }
 
 function describeEnding(state: OrderState): string {

@@ -194,6 +194,20 @@ test('when the same payment is signalled twice and a second payment follows, the
   await record('duplicate-payments', handle);
 });
 
+test('when the workflow first runs after expiresAt (no worker all window), then it expires at once', async () => {
+  // A deadline already past at the first workflow task: what a worker outage longer than the window leaves.
+  const { input, handle } = await startOrder(-60_000);
+
+  const result = await withWorker(() => handle.result());
+
+  expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
+  expect(await outboxSubjects(store, input.orderId)).toEqual([
+    'order:created',
+    'expiration:complete',
+    'order:cancelled',
+  ]);
+});
+
 test('when the database fails during expiry, then the activity is retried and the order still ends cancelled', async () => {
   const { input, handle } = await startOrder(60_000);
   const real = createActivities({ store });
