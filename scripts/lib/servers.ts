@@ -58,7 +58,7 @@ export interface TemporalDevServerOptions {
 
 export function startTemporalDevServer(o: TemporalDevServerOptions): ServerProcess {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort)];
-  args.push('--namespace', o.namespace ?? 'default', '--log-level', 'warn', ...searchAttributeFlags());
+  args.push('--namespace', o.namespace ?? 'default', '--log-level', 'error', ...searchAttributeFlags());
   if (o.dbFile) {
     fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
     // WAL with synchronous=normal: 2-3x the starts/s of the default and survives a killed process.
