@@ -21,6 +21,7 @@ import { ObjectId } from 'bson';
 import jwt from 'jsonwebtoken';
 import { connect } from 'nats';
 import { freePort, ROOT, startNatsServer, startTemporalDevServer, waitForPort } from '../scripts/lib/servers';
+import { sessionCookie } from '../src/api/auth';
 import { temporalOrderWorkflows } from '../src/api/order-workflows';
 import { ORDER_WORKFLOW_TYPE } from '../src/workflows/shared';
 
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
   for (const id of tickets)
     nc.publish('ticket:created', JSON.stringify({ id, version: 0, title: 'bench', price: 1, userId: 'u' }));
   await nc.flush();
-  const cookie = `session=${Buffer.from(JSON.stringify({ jwt: jwt.sign({ id: 'bench-user' }, JWT_KEY) })).toString('base64')}`;
+  const cookie = sessionCookie(jwt.sign({ id: 'bench-user' }, JWT_KEY));
   const post = (ticketId: string) =>
     fetch(`http://127.0.0.1:${apiPort}/api/orders`, {
       method: 'POST',

@@ -8,6 +8,7 @@
 import { ObjectId } from 'bson';
 import jwt from 'jsonwebtoken';
 import { connect, type NatsConnection } from 'nats';
+import { sessionCookie } from '../src/api/auth';
 import { Subjects } from '../src/events/catalogue';
 import { orderWorkflowId } from '../src/workflows/shared';
 import { DEV_JWT_KEY } from './lib/dev-defaults';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const token = jwt.sign({ id: userId, email: 'demo@example.com' }, process.env.JWT_KEY ?? DEV_JWT_KEY, {
     algorithm: 'HS256',
   });
-  const cookie = `session=${Buffer.from(JSON.stringify({ jwt: token })).toString('base64')}`;
+  const cookie = sessionCookie(token);
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${API}${path}`, {
       method,

@@ -22,7 +22,7 @@ import { migrateToLatest, openDatabase } from './store/database';
 import { OrderStore } from './store/order-store';
 import { temporalConnectionOptions } from './temporal/connection';
 import { runProcess } from './process';
-import { databaseCheck, listenHealth } from './api/health';
+import { databaseCheck, listenHealth } from './health';
 
 export interface RunningWorker {
   store: OrderStore;
@@ -101,7 +101,7 @@ export async function startWorker(
 
 /**
  * The SDK logs through this process's logger; its routine chatter (bundling, state changes) only at
- * debug. `shutdownSignals: []`: this process's own handler (shutdown.ts) stops the worker, in order.
+ * debug. `shutdownSignals: []`: this process's own handler (process.ts) stops the worker, in order.
  * A runtime installed earlier in the process (a test's) is kept.
  */
 function installSdkLogger(logger: Logger): void {

@@ -21,6 +21,10 @@ const SESSION_COOKIES = ['session', 'express:sess'] as const;
 const Session = z.object({ jwt: z.string().min(1) });
 const Payload = z.object({ id: z.string().min(1), email: z.string().optional() });
 
+/** The cookie the auth service sets for a token (cookie-session's format): `session=<base64 of { jwt }>`. */
+export const sessionCookie = (token: string, name: (typeof SESSION_COOKIES)[number] = 'session'): string =>
+  `${name}=${Buffer.from(JSON.stringify({ jwt: token })).toString('base64')}`;
+
 /** The token of the request: `Authorization: Bearer`, else the session cookie (base64 of `{ "jwt": ... }`). */
 function tokenOf(req: Request): string | undefined {
   const header = req.headers.authorization;

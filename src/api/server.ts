@@ -13,7 +13,7 @@ import { migrateToLatest, openDatabase } from '../store/database';
 import { OrderStore } from '../store/order-store';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { buildApp } from './app';
-import { databaseCheck, healthRoutes } from './health';
+import { databaseCheck, healthRoutes } from '../health';
 import { temporalOrderWorkflows } from './order-workflows';
 
 export interface RunningApi {

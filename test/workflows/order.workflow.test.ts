@@ -77,6 +77,18 @@ async function startOrder(
   return { input, handle };
 }
 
+/** The real activities, with `before` run first on every expireOrder attempt. */
+function expiringAfter(before: () => Promise<void>): OrderActivities {
+  const real = createActivities({ store });
+  return {
+    ...real,
+    async expireOrder(order: OrderWorkflowInput) {
+      await before();
+      return real.expireOrder(order);
+    },
+  } satisfies OrderActivities;
+}
+
 const payment = (orderId: string) => ({ id: newId(), orderId, stripeId: `ch_${newId()}` });
 
 /** Saves the run's history for the replay test when RECORD_HISTORIES=1 (npm run record-histories). */
@@ -138,15 +150,8 @@ test('when the user cancels, then the workflow ends at once without an expiry', 
 test('when a payment lands while the expiry runs, then the order stays cancelled and the payment is refused', async () => {
   const { input, handle } = await startOrder();
   const paid = payment(input.orderId);
-  const real = createActivities({ store });
   // The timer has fired and the expiry activity is in flight when the payment signal lands.
-  const racing = {
-    ...real,
-    async expireOrder(order: OrderWorkflowInput) {
-      await handle.signal(paymentReceivedSignal, paid);
-      return real.expireOrder(order);
-    },
-  } satisfies OrderActivities;
+  const racing = expiringAfter(() => handle.signal(paymentReceivedSignal, paid));
 
   const result = await withWorker(() => handle.result(), racing);
 
@@ -210,15 +215,10 @@ test('when the workflow first runs after expiresAt (no worker all window), then 
 
 test('when the database fails during expiry, then the activity is retried and the order still ends cancelled', async () => {
   const { input, handle } = await startOrder(60_000);
-  const real = createActivities({ store });
   let failures = 0;
-  const flaky = {
-    ...real,
-    async expireOrder(order: OrderWorkflowInput) {
-      if (failures++ < 2) throw new Error('database is down');
-      return real.expireOrder(order);
-    },
-  } satisfies OrderActivities;
+  const flaky = expiringAfter(async () => {
+    if (failures++ < 2) throw new Error('database is down');
+  });
 
   const result = await withWorker(() => handle.result(), flaky);
 

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import express, { Router } from 'express';
 import { sql } from 'kysely';
-import { registry } from '../metrics';
-import type { Db } from '../store/database';
+import { registry } from './metrics';
+import type { Db } from './store/database';
 
 export type Check = () => Promise<unknown>;
 
