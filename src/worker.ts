@@ -37,7 +37,7 @@ export async function startWorker(
   workflowSource = workflowSourceFromEnv(),
 ): Promise<RunningWorker> {
   installSdkLogger(logger);
-  const { db, kind } = openDatabase(config.database);
+  const { db, kind } = openDatabase(config.database, logger);
   const applied = await migrateToLatest(db, kind);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 

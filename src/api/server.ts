@@ -23,7 +23,7 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  const { db, kind } = openDatabase(config.database);
+  const { db, kind } = openDatabase(config.database, logger);
   await migrateToLatest(db, kind);
   const store = new OrderStore(db, kind);
   // One Temporal connection per process, never one per request. The native (Rust core) connection

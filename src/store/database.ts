@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
 import { Pool } from 'pg';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 import type { OrderStatus } from '../orders/order';
 import { migrationProvider } from './migrations';
 
@@ -46,9 +47,13 @@ export type Db = Kysely<Tables>;
 export type DatabaseKind = Config['database']['kind'];
 
 /** Opens the configured database: an embedded SQLite file by default, PostgreSQL for production. */
-export function openDatabase(database: Config['database']): { db: Db; kind: DatabaseKind } {
+export function openDatabase(database: Config['database'], log: Logger): { db: Db; kind: DatabaseKind } {
   if (database.kind === 'postgres') {
     const pool = new Pool({ connectionString: database.url, max: 10 });
+    // The server may drop an idle connection (restart, failover, pg_terminate_backend). pg
+    // reports that on the pool, and an unheard 'error' event would crash the process; the
+    // pool has already discarded the client and opens a fresh one for the next query.
+    pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection lost; the pool will reconnect'));
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });

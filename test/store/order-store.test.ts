@@ -4,7 +4,7 @@
  */
 import { TicketAlreadyReservedError } from '../../src/errors';
 import type { OrderStore } from '../../src/store/order-store';
-import { databases, type TestDatabase } from '../support/database';
+import { databases, dropPostgresConnections, postgresStore, type TestDatabase } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
 
 describe.each(databases)('%s store', (_engine, openStore) => {
@@ -151,5 +151,22 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       );
       expect(await outboxSubjects(store, order.orderId)).toEqual([]);
     });
+  });
+});
+
+describe('PostgreSQL store when the server drops its connections', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await postgresStore();
+  });
+  afterAll(() => db?.cleanup());
+
+  test('then the process carries on and the next query opens a fresh connection', async () => {
+    const ticket = { id: newId(), title: 'before', price: 1, version: 0 };
+    await Promise.all([db.store.upsertTicket(ticket), db.store.findTicket(newId()), db.store.findTicket(newId())]);
+
+    await dropPostgresConnections(db.config);
+
+    expect(await db.store.findTicket(ticket.id)).toEqual(ticket);
   });
 });

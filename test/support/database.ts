@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { migrateToLatest, openDatabase } from '../../src/store/database';
 import { OrderStore } from '../../src/store/order-store';
 
@@ -32,6 +33,32 @@ export async function postgresStore(onEventsWritten?: () => void): Promise<TestD
   );
 }
 
+/**
+ * Ends, from the server side, every connection the store holds: what a PostgreSQL restart or
+ * failover does to a running service. Returns once the server has closed them all.
+ */
+export async function dropPostgresConnections(config: Config['database']): Promise<void> {
+  const serverUrl = process.env.TEST_POSTGRES_URL;
+  if (config.kind !== 'postgres' || !serverUrl) throw new Error('only for a PostgreSQL test database');
+  const name = new URL(config.url).pathname.slice(1);
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1',
+      [name],
+    );
+    if (!rowCount) throw new Error('the store held no connection to drop');
+    for (;;) {
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if (rows[0].n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** Both engines the service supports, for `describe.each`. */
 export const databases = [
   ['SQLite', sqliteStore],
@@ -43,7 +70,7 @@ async function open(
   onEventsWritten: (() => void) | undefined,
   remove: () => unknown,
 ): Promise<TestDatabase> {
-  const { db, kind } = openDatabase(config);
+  const { db, kind } = openDatabase(config, createLogger('test-store', 'silent'));
   await migrateToLatest(db, kind);
   const store = new OrderStore(db, kind, onEventsWritten);
   return {
