@@ -1,3 +1,4 @@
+import type { OrderEnding } from './orders/order';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /**
@@ -33,3 +34,13 @@ export const outboxPublishFailures = new Counter({
   help: 'Outbox relay rounds that could not publish (the events stay queued and are retried)',
   registers: [registry],
 });
+
+export const ordersEnded = new Counter({
+  name: 'orders_ended_total',
+  help: 'Orders that reached their end, by how: paid, expired or cancelled-by-user',
+  labelNames: ['ending'] as const,
+  registers: [registry],
+});
+
+/** Store hook that counts each order ending once, when its transaction commits. */
+export const countOrderEnding = (ending: OrderEnding): void => ordersEnded.inc({ ending });

@@ -23,6 +23,7 @@ import { OrderStore } from './store/order-store';
 import { temporalConnectionOptions } from './temporal/connection';
 import { runProcess } from './process';
 import { databaseCheck, listenHealth } from './health';
+import { countOrderEnding } from './metrics';
 
 export interface RunningWorker {
   store: OrderStore;
@@ -42,7 +43,7 @@ export async function startWorker(
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   // Activities write events to the outbox; the relay of this process publishes them at once.
-  const store = new OrderStore(db, kind, () => relay.kick());
+  const store = new OrderStore(db, kind, { eventsWritten: () => relay.kick(), orderEnded: countOrderEnding });
   const bus = await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger);
   const relay = new OutboxRelay(
     store,

@@ -14,6 +14,7 @@ import { OrderStore } from '../store/order-store';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { buildApp } from './app';
 import { databaseCheck, healthRoutes } from '../health';
+import { countOrderEnding } from '../metrics';
 import { temporalOrderWorkflows } from './order-workflows';
 
 export interface RunningApi {
@@ -25,7 +26,7 @@ export interface RunningApi {
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const { db, kind } = openDatabase(config.database, logger);
   await migrateToLatest(db, kind);
-  const store = new OrderStore(db, kind);
+  const store = new OrderStore(db, kind, { orderEnded: countOrderEnding });
   // One Temporal connection per process, never one per request. The native (Rust core) connection
   // costs far less CPU per call than the pure-JS gRPC one, and the start is the API's hot path.
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { ServiceUnavailableError, TicketAlreadyReservedError } from '../errors';
 import { outgoing, Subjects, type OutgoingEvent } from '../events/catalogue';
-import { ACTIVE_STATUSES, OrderStatus, type Order, type Ticket } from '../orders/order';
+import { ACTIVE_STATUSES, OrderStatus, type Order, type OrderEnding, type Ticket } from '../orders/order';
 import type { OrderWorkflowInput, PaymentReceived } from '../workflows/shared';
 import type { DatabaseKind, Db, Tables } from './database';
 
@@ -11,6 +11,21 @@ export interface PaymentResult {
   status: OrderStatus;
 }
 
+/** What the store tells its process after a commit. */
+export interface StoreHooks {
+  /** Events went into the outbox: the outbox relay of this process publishes at once instead of at its next poll. */
+  eventsWritten?(): void;
+  /** This commit ended an order (a retry that finds it ended already does not call it again): for metrics. */
+  orderEnded?(ending: OrderEnding, orderId: string): void;
+}
+
+/** What one transaction did: its result, the events it wrote, and the ending it made, if any. */
+interface Change<R> {
+  result: R;
+  events: OutgoingEvent[];
+  ended?: { ending: OrderEnding; orderId: string };
+}
+
 /**
  * The order store: every change of an order and the events it causes are written in one
  * transaction (a transactional outbox), so a state change is never without its event and a
@@ -18,11 +33,10 @@ export interface PaymentResult {
  * so the database decides races between payment, expiry and cancellation (invariant 2).
  */
 export class OrderStore {
-  /** `onEventsWritten` lets the outbox relay of this process publish at once instead of at its next poll. */
   constructor(
     readonly db: Db,
     private readonly kind: DatabaseKind,
-    private readonly onEventsWritten: () => void = () => {},
+    private readonly hooks: StoreHooks = {},
   ) {}
 
   // ---- tickets: this service's copy, fed by ticket:created / ticket:updated ----
@@ -132,7 +146,11 @@ export class OrderStore {
       const order = await activeOrder(trx, orderId);
       if (!order) return [];
       const version = await bumpStatus(trx, order, OrderStatus.Cancelled);
-      return [orderCancelled(order, version)];
+      return {
+        result: undefined,
+        events: [orderCancelled(order, version)],
+        ended: { ending: 'cancelled-by-user', orderId },
+      };
     });
     return this.findOrder(orderId);
   }
@@ -160,6 +178,7 @@ export class OrderStore {
           outgoing(Subjects.ExpirationComplete, `${Subjects.ExpirationComplete}:${order.id}`, { orderId: order.id }),
           orderCancelled(order, version),
         ],
+        ended: { ending: 'expired', orderId: order.id },
       };
     });
   }
@@ -173,7 +192,11 @@ export class OrderStore {
       const order = await trx.selectFrom('orders').selectAll().where('id', '=', payment.orderId).executeTakeFirst();
       if (order && ACTIVE_STATUSES.includes(order.status)) {
         await bumpStatus(trx, order, OrderStatus.Complete, { payment_id: payment.id });
-        return { result: { accepted: true, status: OrderStatus.Complete }, events: [] };
+        return {
+          result: { accepted: true, status: OrderStatus.Complete },
+          events: [],
+          ended: { ending: 'paid', orderId: order.id },
+        };
       }
       if (order?.payment_id === payment.id) return { result: { accepted: true, status: order.status }, events: [] };
       const reason = order ? `order ${order.id} is already ${order.status}` : `order ${payment.orderId} is unknown`;
@@ -258,21 +281,18 @@ export class OrderStore {
 
   /**
    * Runs `work` in a transaction and appends the events it returns to the outbox in that same
-   * transaction. `work` returns either the events, or `{ result, events }`.
+   * transaction. `work` returns either the events, or `{ result, events, ended }`.
    */
-  private async transaction<R>(
-    work: (trx: Kysely<Tables>) => Promise<OutgoingEvent[] | { result: R; events: OutgoingEvent[] }>,
-  ): Promise<R> {
-    let wrote = false;
-    const result = await this.inTransaction(async (trx) => {
+  private async transaction<R>(work: (trx: Kysely<Tables>) => Promise<OutgoingEvent[] | Change<R>>): Promise<R> {
+    const change = await this.inTransaction(async (trx): Promise<Change<R>> => {
       const out = await work(trx);
-      const { result, events } = Array.isArray(out) ? { result: undefined as R, events: out } : out;
-      if (events.length > 0) {
+      const change = Array.isArray(out) ? { result: undefined as R, events: out } : out;
+      if (change.events.length > 0) {
         const createdAt = new Date().toISOString();
         await trx
           .insertInto('outbox')
           .values(
-            events.map((e) => ({
+            change.events.map((e) => ({
               msg_id: e.msgId,
               subject: e.subject,
               data: JSON.stringify(e.data),
@@ -281,12 +301,12 @@ export class OrderStore {
           )
           .onConflict((oc) => oc.column('msg_id').doNothing())
           .execute();
-        wrote = true;
       }
-      return result;
+      return change;
     });
-    if (wrote) this.onEventsWritten();
-    return result;
+    if (change.events.length > 0) this.hooks.eventsWritten?.();
+    if (change.ended) this.hooks.orderEnded?.(change.ended.ending, change.ended.orderId);
+    return change.result;
   }
 }
 

