@@ -111,6 +111,9 @@ function installSdkLogger(logger: Logger): void {
   try {
     Runtime.install({
       shutdownSignals: [],
+      // The native core's own logs (connection trouble, task failures) come through this logger too,
+      // as JSON lines like the rest, instead of raw text on stderr.
+      telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
       logger: new DefaultLogger(level, ({ level, message, meta }) => {
         const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level];
         sdk[method](meta ?? {}, message);
