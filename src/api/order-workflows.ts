@@ -10,11 +10,13 @@ import {
   type OrderWorkflowInput,
 } from '../workflows/shared';
 import { ServiceUnavailableError } from '../errors';
+import { workflowStartSeconds } from '../metrics';
 
 /** Starts and signals order workflows by type name, so the API never loads workflow code. */
 export function temporalOrderWorkflows(client: Client, taskQueue: string): OrderWorkflows {
   return {
     async start(input: OrderWorkflowInput) {
+      const timer = workflowStartSeconds.startTimer();
       try {
         await client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
           taskQueue,
@@ -38,6 +40,8 @@ export function temporalOrderWorkflows(client: Client, taskQueue: string): Order
         });
       } catch (err) {
         throw new ServiceUnavailableError(`Could not start the order's workflow: ${(err as Error).message}`);
+      } finally {
+        timer();
       }
     },
     async discard(orderId, reason) {

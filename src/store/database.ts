@@ -64,7 +64,27 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) }), kind: 'sqlite' };
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) }), kind: 'sqlite' };
+}
+
+/**
+ * kysely prepares every query anew, and SQLite compiles each one; the store sends the same few
+ * statements over and over, so keep the compiled ones. Safe because better-sqlite3 runs a statement
+ * to completion synchronously (the store never streams); bounded, oldest dropped first.
+ */
+function reusingStatements(sqlite: SQLite.Database, max = 200): SQLite.Database {
+  const prepared = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  sqlite.prepare = ((source: string) => {
+    let statement = prepared.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      if (prepared.size >= max) prepared.delete(prepared.keys().next().value!);
+      prepared.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
+  return sqlite;
 }
 
 /** Brings the schema up to date; safe to run from every process at start-up. */
