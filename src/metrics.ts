@@ -1,5 +1,5 @@
-import type { OrderEnding } from './orders/order';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { OrderEnding } from './orders/order';
 
 /**
  * Prometheus metrics of this process, served at `/metrics` (API port, worker health port).
