@@ -64,7 +64,10 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) }), kind: 'sqlite' };
+  return {
+    db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) }),
+    kind: 'sqlite',
+  };
 }
 
 /**
