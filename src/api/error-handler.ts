@@ -24,21 +24,24 @@ export function errorHandler(logger: Logger) {
   };
 }
 
-/** Errors of a dependency that is down or busy: the client may retry, nothing was lost. */
-const TRANSIENT_CODES = new Set([
-  'SQLITE_BUSY',
-  'SQLITE_LOCKED',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  '57P01',
-  '53300',
-]);
+/**
+ * Errors of a dependency that is down or busy: the client may retry, nothing was lost.
+ * PostgreSQL: class 08 (connection exception), 53 (insufficient resources), 57P (shutdown,
+ * restart, "cannot connect now"); pg's own "Connection terminated" when the socket drops.
+ */
+const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+const TRANSIENT_POSTGRES_CODE = /^(08|53|57P)/;
+
+function isTransient(e: { code?: string; name?: string; message?: string }): boolean {
+  if (e.name === 'ConcurrentChangeError') return true;
+  if (e.code && (TRANSIENT_CODES.has(e.code) || TRANSIENT_POSTGRES_CODE.test(e.code))) return true;
+  return e.message?.startsWith('Connection terminated') === true;
+}
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number; code?: string; name?: string };
-  if ((e.code && TRANSIENT_CODES.has(e.code)) || e.name === 'ConcurrentChangeError') {
+  const e = err as { type?: string; status?: number; code?: string; name?: string; message?: string };
+  if (isTransient(e)) {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');
   }
   if (e.type === 'entity.parse.failed') return new BadRequestError('Request body is not valid JSON');

@@ -8,11 +8,13 @@ import pino from 'pino';
 import { buildApp } from '../../src/api/app';
 import { ServiceUnavailableError } from '../../src/errors';
 import { OrderService, type OrderWorkflows } from '../../src/orders/order-service';
-import type { OrderStore } from '../../src/store/order-store';
+import { openDatabase } from '../../src/store/database';
+import { OrderStore } from '../../src/store/order-store';
 import type { OrderWorkflowInput } from '../../src/workflows/shared';
 import { listen, type Requester } from '../support/api';
 import { sessionCookie, TEST_JWT_KEY, tokenFor } from '../support/auth';
-import { databases, type TestDatabase } from '../support/database';
+import { databases, postgresStore, type TestDatabase } from '../support/database';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { newId, outboxSubjects } from '../support/orders';
 
 class RecordingWorkflows implements OrderWorkflows {
@@ -309,5 +311,58 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Route not found') }] });
     }
+  });
+});
+
+describe('the REST API when PostgreSQL drops away', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let store: OrderStore;
+  let workflows: RecordingWorkflows;
+  let request: Requester;
+  let close: () => Promise<void>;
+  const as = { cookie: sessionCookie(newId()) };
+
+  beforeAll(async () => {
+    db = await postgresStore();
+    if (db.config.kind !== 'postgres') throw new Error('expected PostgreSQL');
+    // the API reaches the database through a proxy the test can cut
+    const url = new URL(db.config.url);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    url.port = String(proxy.port);
+    const logger = pino({ level: 'silent' });
+    const { db: proxied, kind } = openDatabase({ kind: 'postgres', url: url.toString() }, logger);
+    store = new OrderStore(proxied, kind);
+    workflows = new RecordingWorkflows();
+    const orders = new OrderService({ store, workflows, expirationSeconds: 900, logger });
+    ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
+  });
+
+  afterAll(async () => {
+    await close?.();
+    await store?.close();
+    await proxy?.close();
+    await db?.cleanup();
+  });
+
+  test('then requests get 503 in the error shape, nothing is started or lost, and the API recovers when it is back', async () => {
+    const tickets = [newId(), newId()].map((id) => ({ id, title: 'concert', price: 10, version: 0 }));
+    for (const ticket of tickets) await db.store.upsertTicket(ticket);
+    const order = (ticketId: string) => request('POST', '/api/orders', { headers: as, body: { ticketId } });
+    expect((await order(tickets[0]!.id)).status).toBe(201); // the pool now holds a connection
+
+    proxy.cut();
+    for (const res of [await order(tickets[1]!.id), await request('GET', '/api/orders', { headers: as })]) {
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ errors: [{ message: 'A dependency is busy or unavailable; try again' }] });
+    }
+    expect(workflows.started).toHaveLength(1);
+
+    proxy.restore();
+    expect((await order(tickets[1]!.id)).status).toBe(201);
+    const mine = await request('GET', '/api/orders', { headers: as });
+    expect((mine.body as Array<{ ticket: { id: string } }>).map((o) => o.ticket.id).sort()).toEqual(
+      tickets.map((t) => t.id).sort(),
+    );
   });
 });

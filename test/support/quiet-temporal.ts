@@ -5,7 +5,8 @@ try {
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
     // The native core warns, for instance, that the Java test server advertises no heartbeat capability.
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    // (Not forwarded to the logger: forwarding holds a native handle that keeps jest from exiting.)
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
   });
 } catch {
   // already installed in this jest worker
