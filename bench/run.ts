@@ -21,6 +21,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import SQLite from 'better-sqlite3';
 import { NativeConnection } from '@temporalio/worker';
 import { ObjectId } from 'bson';
 import jwt from 'jsonwebtoken';
@@ -250,9 +251,19 @@ async function main(): Promise<void> {
   const shared = await compare(0);
   // The same again with the Temporal server first in line for the CPU: what the ratio is when the
   // API and worker do not take their CPU out of the server's two cores (their own hosts or cores).
-  for (const p of [api, worker]) for (const pid of processTree(p.pid!)) os.setPriority(pid, 10);
+  const renice = (nice: number) => {
+    // Linux sets a nice value per thread: every thread of every process (libuv's, the Rust core's)
+    for (const p of [api, worker])
+      for (const pid of processTree(p.pid!))
+        for (const tid of fs.readdirSync(`/proc/${pid}/task`)) os.setPriority(Number(tid), nice);
+  };
+  renice(10);
   const serverFirst = await compare(N);
-  for (const p of [api, worker]) for (const pid of processTree(p.pid!)) os.setPriority(pid, 0);
+  try {
+    renice(0);
+  } catch {
+    log('(could not restore the API and worker to nice 0 without root: the expiry below runs at nice 10)');
+  }
 
   // 3. the raw ceiling: minimal starts (no search attributes, no metadata) that no worker runs
   const raw = new Phase();
@@ -308,6 +319,25 @@ async function main(): Promise<void> {
   log(
     `expiry: ${lags.length}/${expiries.size} order:cancelled seen; lag after expiresAt p50 ${(pct(lags, 50) / 1000).toFixed(1)} s, p99 ${(pct(lags, 99) / 1000).toFixed(1)} s, all within ${(Math.max(...lags) / 1000).toFixed(1)} s`,
   );
+  // Where the lag is: the expiry's commit in the database (Temporal's timer, the worker's task and
+  // activity), then the outbox relay's publish to NATS.
+  const orders = new SQLite(path.join(dir, 'orders.sqlite'), { readonly: true });
+  const rows = orders
+    .prepare(`select data, created_at, published_at from outbox where subject = 'order:cancelled'`)
+    .all() as Array<{ data: string; created_at: string; published_at: string | null }>;
+  orders.close();
+  const committed: number[] = [];
+  const relayed: number[] = [];
+  for (const row of rows) {
+    const due = expiries.get((JSON.parse(row.data) as { id: string }).id);
+    if (due === undefined || !row.published_at) continue;
+    committed.push(Date.parse(row.created_at) - due);
+    relayed.push(Date.parse(row.published_at) - Date.parse(row.created_at));
+  }
+  const seconds = (xs: number[]) =>
+    `p50 ${(pct(xs, 50) / 1000).toFixed(1)} s, p99 ${(pct(xs, 99) / 1000).toFixed(1)} s, max ${(Math.max(...xs) / 1000).toFixed(1)} s`;
+  log(`  expiresAt -> cancelled in the database: ${seconds(committed)}`);
+  log(`  committed -> published by the outbox relay: ${seconds(relayed)}`);
   log(`memory after expiry: API ${rssMb(api.pid)}, worker ${rssMb(worker.pid)}`);
 
   sub.unsubscribe();
