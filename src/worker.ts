@@ -27,7 +27,7 @@ import { countOrderEnding } from './metrics';
 
 export interface RunningWorker {
   store: OrderStore;
-  /** Resolves when the worker has stopped polling and finished in-flight activities. */
+  /** Resolves when the worker has stopped polling and finished in-flight activities; idempotent. */
   stop(): Promise<void>;
 }
 
@@ -84,20 +84,23 @@ export async function startWorker(
     'worker running',
   );
 
+  let stopping: Promise<void> | undefined;
   return {
     store,
-    stop: async () => {
-      await Promise.all(listeners.map((l) => l.stop()));
-      health?.server.close();
-      if (worker.getState() === 'RUNNING') worker.shutdown(); // stops polling; in-flight activities finish first
-      await running;
-      await relay.stop();
-      await bus.close();
-      await connection.close();
-      await store.close();
-      logger.info('worker stopped');
-    },
+    stop: () => (stopping ??= stop()),
   };
+
+  async function stop(): Promise<void> {
+    await Promise.all(listeners.map((l) => l.stop()));
+    health?.server.close();
+    if (worker.getState() === 'RUNNING') worker.shutdown(); // stops polling; in-flight activities finish first
+    await running;
+    await relay.stop(); // publishes what the last activities wrote
+    await bus.close();
+    await connection.close();
+    await store.close();
+    logger.info('worker stopped');
+  }
 }
 
 /**

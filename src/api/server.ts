@@ -20,6 +20,7 @@ import { temporalOrderWorkflows } from './order-workflows';
 export interface RunningApi {
   server: Server;
   port: number;
+  /** Stops accepting, lets in-flight requests finish, then closes; idempotent. */
   stop(): Promise<void>;
 }
 
@@ -54,17 +55,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port, database: kind, temporal: config.temporal.address }, 'API listening');
 
-  return {
-    server,
-    port,
-    stop: async () => {
-      // Drain: stop accepting, let in-flight requests finish, then close the dependencies.
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await connection.close();
-      await store.close();
-      logger.info('API stopped');
-    },
+  const stop = async () => {
+    // Drain: stop accepting, let in-flight requests finish, then close the dependencies.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await connection.close();
+    await store.close();
+    logger.info('API stopped');
   };
+  let stopping: Promise<void> | undefined;
+  return { server, port, stop: () => (stopping ??= stop()) };
 }
 
 if (require.main === module) runProcess('orders-api', startApi);

@@ -35,10 +35,12 @@ export class OutboxRelay {
     else this.schedule(0);
   }
 
+  /** Stops polling, after one last round for what this process wrote until now (its last activities). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.drain();
   }
 
   private schedule(ms: number): void {

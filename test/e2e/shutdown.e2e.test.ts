@@ -1,0 +1,154 @@
+/**
+ * Graceful shutdown, as an orchestrator's SIGTERM exercises it (process.ts calls these same
+ * `stop()`s): the worker finishes the activity it is running before it exits, and the API
+ * answers the request it is serving. On PostgreSQL, whose row locks let the test hold a
+ * change half-way (a lock on the order's row, or an uncommitted order for the same ticket),
+ * on the real Temporal dev server and nats-server.
+ */
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { Client as PgClient } from 'pg';
+import { startWorker } from '../../src/worker';
+import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
+import { sessionCookie } from '../support/auth';
+import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
+import { newId } from '../support/orders';
+import { startSystem, type TestSystem } from '../support/system';
+
+let system: TestSystem;
+let peer: CoreNatsPeer;
+let events: Recorder;
+let temporal: Client;
+/** Sessions of the test's own on the service's database: one holds locks, one watches who waits on them. */
+let other: PgClient;
+let watcher: PgClient;
+const cookie = sessionCookie(newId());
+
+beforeAll(async () => {
+  system = await startSystem({ database: 'postgres', expirationSeconds: 2 });
+  if (system.config.database.kind !== 'postgres') throw new Error('expected PostgreSQL');
+  other = new PgClient({ connectionString: system.config.database.url });
+  watcher = new PgClient({ connectionString: system.config.database.url });
+  await Promise.all([other.connect(), watcher.connect()]);
+  peer = await CoreNatsPeer.connect(system.config.nats.url);
+  events = peer.record(['order:cancelled', 'expiration:complete']);
+  temporal = new Client({ connection: await Connection.connect({ address: system.config.temporal.address }) });
+});
+
+afterAll(async () => {
+  events?.stop();
+  await peer?.close();
+  await other?.end();
+  await watcher?.end();
+  await temporal?.connection.close();
+  await system?.stop();
+});
+
+/** The tickets service publishes a ticket; resolves once the service has its copy. */
+async function publishTicket(): Promise<string> {
+  const id = newId();
+  await peer.publish('ticket:created', { id, version: 0, title: 'shutdown', price: 3, userId: newId() });
+  await eventually(() => system.db.store.findTicket(id), 'the ticket copy');
+  return id;
+}
+
+/** Resolves once a session of the service waits on a lock, running a statement that starts with `sql`. */
+async function someoneWaits(sql: string): Promise<void> {
+  await eventually(async () => {
+    // (not the locking session: inside a transaction, pg_stat_activity keeps its first snapshot)
+    const { rows } = await watcher.query(
+      `SELECT 1 FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE $1`,
+      [`${sql}%`],
+    );
+    return rows.length > 0 ? true : undefined;
+  }, `a statement "${sql}…" waiting on a lock`);
+}
+
+/** Calls `stop` and tells whether it has finished, without waiting for it. */
+function track(stop: () => Promise<void>): { done: () => boolean; finished: Promise<void> } {
+  let done = false;
+  const finished = stop().then(() => {
+    done = true;
+  });
+  return { done: () => done, finished };
+}
+
+test('when the worker is stopped while an expiry activity waits on the database, then the activity finishes and its events go out before the worker exits', async () => {
+  const ticketId = await publishTicket();
+  const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+  expect(res.status).toBe(201);
+  const order = res.body as { id: string };
+
+  // Hold the order's row: at the deadline, the expiry activity's update waits on it.
+  await other.query('BEGIN');
+  await other.query('SELECT id FROM orders WHERE id = $1 FOR UPDATE', [order.id]);
+  await someoneWaits('update "orders"');
+
+  const stopping = track(() => system.worker.stop());
+  // A worker that abandons its activities would be gone well within this second.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(stopping.done()).toBe(false);
+
+  await other.query('COMMIT');
+  await stopping.finished;
+
+  // The activity committed its change, and the relay published its events before the worker exited.
+  const row = await other.query('SELECT status, version FROM orders WHERE id = $1', [order.id]);
+  expect(row.rows[0]).toEqual({ status: 'cancelled', version: 1 });
+  const outbox = await other.query(
+    `SELECT subject, published_at IS NOT NULL AS published FROM outbox WHERE data LIKE $1 ORDER BY id`,
+    [`%${order.id}%`],
+  );
+  expect(outbox.rows).toEqual([
+    { subject: 'order:created', published: true },
+    { subject: 'expiration:complete', published: true },
+    { subject: 'order:cancelled', published: true },
+  ]);
+  expect(await events.waitFor('order:cancelled', (d) => d.id === order.id)).toMatchObject({ version: 1 });
+
+  // Temporal recorded the activity as completed on its first attempt: nothing is redone.
+  const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
+  const history = await handle.fetchHistory();
+  const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
+  expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+  expect(history.events?.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(1);
+
+  // The next worker ends the workflow from there.
+  const next = await startWorker(system.config, pino({ level: 'silent' }), {
+    workflowsPath: require.resolve('../../src/workflows'),
+  });
+  try {
+    expect(await (handle.result() as Promise<OrderState>)).toMatchObject({ status: 'cancelled', ending: 'expired' });
+  } finally {
+    await next.stop();
+  }
+});
+
+test('when the API is stopped while a POST waits on the database, then that POST still gets its 201 and new requests are refused', async () => {
+  // (the worker that copies tickets from NATS was stopped above: the ticket goes straight into the copy)
+  const ticketId = newId();
+  await system.db.store.upsertTicket({ id: ticketId, title: 'shutdown', price: 3, version: 0 });
+
+  // An uncommitted active order for the same ticket: the API's insert waits on the unique index.
+  await other.query('BEGIN');
+  await other.query(
+    `INSERT INTO orders (id, user_id, ticket_id, status, expires_at, version, created_at)
+     VALUES ($1, $2, $3, 'created', $4, 0, $4)`,
+    [newId(), newId(), ticketId, new Date().toISOString()],
+  );
+  const pending = system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+  await someoneWaits('insert into "orders"');
+
+  const stopping = track(() => system.api.stop());
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(stopping.done()).toBe(false);
+
+  await other.query('ROLLBACK');
+  const res = await pending;
+  expect(res.status).toBe(201);
+  expect(res.body).toMatchObject({ status: 'created', ticket: { id: ticketId } });
+  await stopping.finished;
+
+  await expect(system.request('GET', '/api/orders', { headers: { cookie } })).rejects.toThrow();
+});
