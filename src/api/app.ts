@@ -3,6 +3,7 @@ import { httpRequestSeconds } from '../metrics';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
 import { requireUser } from './auth';
+import { openApiDocument } from './openapi';
 import { errorHandler, notFound } from './error-handler';
 import { ordersRouter } from './orders.routes';
 
@@ -22,6 +23,10 @@ export function buildApp({ orders, jwtKey, logger, publicRoutes }: AppDeps): Exp
   app.use(timeRequests);
   app.use(express.json({ limit: '16kb' }));
   if (publicRoutes) app.use(publicRoutes);
+  const document = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
   app.use('/api/orders', requireUser(jwtKey));
   app.use(ordersRouter(orders));
   app.use(notFound);

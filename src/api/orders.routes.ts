@@ -1,11 +1,8 @@
 import { Router } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RequestValidationError } from '../errors';
 import type { OrderService } from '../orders/order-service';
-
-export const CreateOrderBody = z.object({
-  ticketId: z.string({ error: 'ticketId must be provided' }).trim().min(1, 'ticketId must be provided'),
-});
+import { CreateOrderBody } from './schemas';
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});

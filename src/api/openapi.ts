@@ -1,0 +1,100 @@
+/**
+ * The OpenAPI 3.1 document of the REST API, served at `GET /openapi.json`. Its request and
+ * response schemas are generated from the zod schemas the routes use (schemas.ts).
+ */
+import { z } from 'zod';
+import { CreateOrderBody, ErrorsSchema, OrderSchema } from './schemas';
+
+const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io });
+  return rest;
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const body = (schema: object) => ({ content: { 'application/json': { schema } } });
+const error = (description: string) => ({ description, ...body(ref('Errors')) });
+
+const unauthorized = error('No valid token: `{ "errors": [ { "message": "Not authorized" } ] }`');
+const unavailable = error('The database or Temporal is unavailable now; nothing was recorded, retry');
+const orderId = {
+  name: 'orderId',
+  in: 'path',
+  required: true,
+  description: 'The order id (opaque string)',
+  schema: { type: 'string', minLength: 1 },
+};
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Orders',
+      version: '1',
+      description:
+        'The order lifecycle service of the ticketing system. Every route needs a user: the `session` cookie set by the auth service (base64 of `{"jwt": "…"}`), the legacy `express:sess` cookie, or `Authorization: Bearer <jwt>` (HS256).',
+    },
+    security: [{ sessionCookie: [] }, { legacySessionCookie: [] }, { bearer: [] }],
+    paths: {
+      '/api/orders': {
+        post: {
+          operationId: 'createOrder',
+          summary: 'Reserve a ticket: create an order that holds it until expiresAt',
+          requestBody: { required: true, ...body(ref('CreateOrderBody')) },
+          responses: {
+            201: { description: 'The order', ...body(ref('Order')) },
+            400: error('Validation (`field: "ticketId"`), JSON that does not parse, or `Ticket is already reserved`'),
+            401: unauthorized,
+            404: error('Ticket not found'),
+            413: error('Request body is too large (over 16 kB)'),
+            503: unavailable,
+          },
+        },
+        get: {
+          operationId: 'listOrders',
+          summary: "The user's orders, each with its ticket, oldest first",
+          responses: {
+            200: { description: "The user's orders", ...body({ type: 'array', items: ref('Order') }) },
+            401: unauthorized,
+            503: unavailable,
+          },
+        },
+      },
+      '/api/orders/{orderId}': {
+        parameters: [orderId],
+        get: {
+          operationId: 'getOrder',
+          summary: 'One of the user’s orders',
+          responses: {
+            200: { description: 'The order', ...body(ref('Order')) },
+            401: error("Not authorized, also for another user's order"),
+            404: error('Order not found'),
+            503: unavailable,
+          },
+        },
+        delete: {
+          operationId: 'cancelOrder',
+          summary: 'Cancel the order: it is cancelled, its ticket is free, and order:cancelled is published',
+          responses: {
+            204: { description: 'Cancelled (also when it already was)' },
+            400: error('Cannot cancel an order that is complete'),
+            401: error("Not authorized, also for another user's order"),
+            404: error('Order not found'),
+            503: unavailable,
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session' },
+        legacySessionCookie: { type: 'apiKey', in: 'cookie', name: 'express:sess' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      },
+      schemas: {
+        CreateOrderBody: json(CreateOrderBody, 'input'),
+        Order: json(OrderSchema),
+        Errors: json(ErrorsSchema),
+      },
+    },
+  };
+}
