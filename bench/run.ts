@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the cost per order on the real stack (DESIGN.md, "Cost per order").
  *
- * It starts its own Temporal dev server (WAL file, as `npm run dev` does), nats-server, and the
+ * It builds what production runs (`npm run build`: compiled JavaScript and the workflow bundle),
+ * starts its own Temporal dev server (WAL file, as `npm run dev` does), nats-server, and the
  * API and worker as separate processes on SQLite, then measures on the same Temporal server:
  *   1. bare starts of the order workflow as the API makes them, run by the worker;
  *   2. orders created through REST (POST /api/orders): target >= 0.8x the bare rate
@@ -15,7 +16,7 @@
  * Figures are printed; nothing is asserted (no timed assertions). Env: BENCH_ORDERS (default 1000),
  * BENCH_CONCURRENCY (64), BENCH_WARMUP (200), BENCH_CPU_PROF (a folder for CPU profiles of the API and worker).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -29,7 +30,7 @@ import { connect } from 'nats';
 import { freePort, ROOT, startNatsServer, startTemporalDevServer, waitForPort } from '../scripts/lib/servers';
 import { sessionCookie } from '../src/api/auth';
 import { temporalOrderWorkflows } from '../src/api/order-workflows';
-import { ORDER_WORKFLOW_TYPE } from '../src/workflows/shared';
+import { ORDER_WORKFLOW_TYPE, orderWorkflowId } from '../src/workflows/shared';
 
 const N = Number(process.env.BENCH_ORDERS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -89,7 +90,7 @@ class Phase {
   }
 }
 
-/** A process and its children (the tsx launcher forks node). */
+/** A process and its children. */
 function processTree(pid: number): number[] {
   const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
   return [pid, ...children.map(Number)];
@@ -106,7 +107,7 @@ function cpuSeconds(pid: number | undefined): number {
 
 function rssMb(pid: number | undefined): string {
   if (!pid) return '?';
-  // the tsx launcher forks node; report the largest process in the tree
+  // the largest process in the tree
   const rss = processTree(pid).map((p) =>
     Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0),
   );
@@ -114,6 +115,14 @@ function rssMb(pid: number | undefined): string {
 }
 
 async function main(): Promise<void> {
+  // What production runs (the Dockerfile's): compiled JavaScript, and the prebuilt workflow bundle.
+  log('building dist/ (npm run build)');
+  try {
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`npm run build failed:\n${String(stdout ?? '')}${String(stderr ?? '')}`);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-bench-'));
   const [tPort, uiPort, nPort, apiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const temporal = startTemporalDevServer({ port: tPort, uiPort, dbFile: path.join(dir, 'temporal.db') });
@@ -129,21 +138,23 @@ async function main(): Promise<void> {
     DATA_DIR: dir,
     ORDER_EXPIRATION_SECONDS: String(WINDOW_S),
     LOG_LEVEL: 'warn',
+    WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
   };
-  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   const procs: ChildProcess[] = [];
   const run = (script: string) => {
     // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the API and the worker there (open in Chrome DevTools).
-    const [cmd, args] = PROFILE_DIR
-      ? [process.execPath, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--import', 'tsx', script]]
-      : [tsx, [script]];
-    const p = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+    const p = spawn(process.execPath, [...profile, script], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     procs.push(p);
     return p;
   };
-  const worker = run('src/worker.ts');
+  const worker = run('dist/worker.js');
   await new Promise((r) => setTimeout(r, 500));
-  const api = run('src/api/server.ts');
+  const api = run('dist/api/server.js');
   await waitForPort(apiPort, 'api', 60_000);
   const cpuSnapshot = (): Record<string, number> => ({
     temporal: cpuSeconds(temporal.child.pid),
@@ -338,6 +349,7 @@ async function main(): Promise<void> {
     `p50 ${(pct(xs, 50) / 1000).toFixed(1)} s, p99 ${(pct(xs, 99) / 1000).toFixed(1)} s, max ${(Math.max(...xs) / 1000).toFixed(1)} s`;
   log(`  expiresAt -> cancelled in the database: ${seconds(committed)}`);
   log(`  committed -> published by the outbox relay: ${seconds(relayed)}`);
+  await expiryInTemporal(client, [...expiries], seconds);
   log(`memory after expiry: API ${rssMb(api.pid)}, worker ${rssMb(worker.pid)}`);
 
   sub.unsubscribe();
@@ -348,6 +360,59 @@ async function main(): Promise<void> {
   await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
   await Promise.all([temporal.stop(), nats.stop()]);
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The Temporal part of an expiry, read from the histories of a sample of expired orders: when the
+ * timer fired after expiresAt, how long its workflow task waited for the worker, how long the
+ * activity waited and ran, and how long the workflow took to complete after it; and how many
+ * workflow tasks timed out (a worker too busy to take its sticky tasks in time).
+ */
+async function expiryInTemporal(
+  client: Client,
+  expiries: Array<[string, number]>,
+  seconds: (xs: number[]) => string,
+): Promise<void> {
+  const sample = expiries.filter((_, i) => i % Math.max(1, Math.floor(expiries.length / 200)) === 0);
+  const steps = {
+    'timer fired after expiresAt': [] as number[],
+    'its workflow task waited for the worker': [] as number[],
+    'the activity waited for the worker': [] as number[],
+    'the activity ran': [] as number[],
+    'then the workflow completed within': [] as number[],
+  };
+  let taskTimeouts = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < sample.length) {
+        const [orderId, due] = sample[next++]!;
+        const events = (await client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory()).events ?? [];
+        type Event = (typeof events)[number];
+        const ms = (e: Event) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+        /** When the first event of a kind happened, at or after `after`. */
+        const at = (kind: (e: Event) => unknown, after = 0) =>
+          events.filter((e) => kind(e) && ms(e) >= after).map(ms)[0] ?? NaN;
+        taskTimeouts += events.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+        const fired = at((e) => e.timerFiredEventAttributes);
+        const scheduled = at((e) => e.activityTaskScheduledEventAttributes);
+        const started = at((e) => e.activityTaskStartedEventAttributes);
+        const completed = at((e) => e.activityTaskCompletedEventAttributes);
+        steps['timer fired after expiresAt'].push(fired - due);
+        steps['its workflow task waited for the worker'].push(
+          at((e) => e.workflowTaskStartedEventAttributes, fired) - fired,
+        );
+        steps['the activity waited for the worker'].push(started - scheduled);
+        steps['the activity ran'].push(completed - started);
+        steps['then the workflow completed within'].push(
+          at((e) => e.workflowExecutionCompletedEventAttributes) - completed,
+        );
+      }
+    }),
+  );
+  log(`  in Temporal, from the histories of ${sample.length} of them:`);
+  for (const [step, xs] of Object.entries(steps)) log(`    ${`${step}:`.padEnd(42)} ${seconds(xs)}`);
+  log(`    workflow tasks that timed out (sticky queue backlog): ${taskTimeouts}`);
 }
 
 main().catch((err: unknown) => {
