@@ -44,3 +44,9 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
 }
+
+/** Wraps a stop function so that calling it again returns the first call's promise. */
+export function once(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= stop());
+}

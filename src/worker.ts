@@ -21,7 +21,7 @@ import type { Logger } from './logger';
 import { migrateToLatest, openDatabase } from './store/database';
 import { OrderStore } from './store/order-store';
 import { temporalConnectionOptions } from './temporal/connection';
-import { runProcess } from './process';
+import { once, runProcess } from './process';
 import { databaseCheck, listenHealth } from './health';
 import { countOrderEnding } from './metrics';
 
@@ -84,11 +84,7 @@ export async function startWorker(
     'worker running',
   );
 
-  let stopping: Promise<void> | undefined;
-  return {
-    store,
-    stop: () => (stopping ??= stop()),
-  };
+  return { store, stop: once(stop) };
 
   async function stop(): Promise<void> {
     await Promise.all(listeners.map((l) => l.stop()));

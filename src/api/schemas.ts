@@ -3,7 +3,7 @@
  * OpenAPI document (openapi.ts) is generated from them, so the two cannot drift apart.
  */
 import { z } from 'zod';
-import { OrderStatus } from '../orders/order';
+import { OrderStatus, type Order } from '../orders/order';
 
 export const CreateOrderBody = z
   .object({
@@ -37,7 +37,7 @@ export const OrderSchema = z
         ticket: { id: '5ec43c86298c01001811bbb7', title: 'concert', price: 10, version: 0 },
       },
     ],
-  });
+  }) satisfies z.ZodType<Order>; // the domain's Order and the documented shape cannot drift apart
 
 export const ErrorsSchema = z.object({
   errors: z

@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { OrderService } from '../orders/order-service';
-import { runProcess } from '../process';
+import { once, runProcess } from '../process';
 import { migrateToLatest, openDatabase } from '../store/database';
 import { OrderStore } from '../store/order-store';
 import { temporalConnectionOptions } from '../temporal/connection';
@@ -62,8 +62,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     await store.close();
     logger.info('API stopped');
   };
-  let stopping: Promise<void> | undefined;
-  return { server, port, stop: () => (stopping ??= stop()) };
+  return { server, port, stop: once(stop) };
 }
 
 if (require.main === module) runProcess('orders-api', startApi);
