@@ -47,7 +47,9 @@ async function main(): Promise<void> {
     [uiPort, 'the Temporal Web UI'],
     [natsPort, 'NATS'],
     [config.port, 'the API'],
+    [config.workerHealthPort, "the worker's health checks"],
   ] as const) {
+    if (port === 0) continue;
     if (await isPortOpen(port)) {
       console.error(
         `${c.red}Port ${port} (${what}) is already in use. Is another \`npm run dev\` running? Stop it, or set the port in the environment (README, "Configuration").${c.reset}`,
@@ -106,7 +108,11 @@ async function main(): Promise<void> {
   };
   launch('worker', 'src/worker.ts');
   launch('api', 'src/api/server.ts');
-  await waitForPort(config.port, 'the API', 60_000);
+  // "running" means both: the worker opens its health port once it polls Temporal and consumes NATS
+  await Promise.all([
+    waitForPort(config.port, 'the API', 60_000),
+    config.workerHealthPort > 0 && waitForPort(config.workerHealthPort, 'the worker', 60_000),
+  ]);
 
   const ns = encodeURIComponent(config.temporal.namespace);
   console.log(`
