@@ -4,14 +4,7 @@
  * Start: `npm run start:worker` (dev: `workflowsPath`; with WORKFLOW_BUNDLE set, a prebuilt bundle).
  */
 import { Client } from '@temporalio/client';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type LogLevel,
-  type WorkerOptions,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
 import { connectEventBus, publishEvent } from './events/jetstream';
@@ -20,7 +13,7 @@ import { OutboxRelay } from './events/outbox-relay';
 import type { Logger } from './logger';
 import { migrateToLatest, openDatabase } from './store/database';
 import { OrderStore } from './store/order-store';
-import { temporalConnectionOptions } from './temporal/connection';
+import { connectTemporal } from './temporal/connection';
 import { once, runProcess } from './process';
 import { databaseCheck, listenHealth } from './health';
 import { countOrderEnding } from './metrics';
@@ -52,8 +45,7 @@ export async function startWorker(
     config.outboxPollMs,
   );
 
-  const connectionOptions = temporalConnectionOptions(config.temporal);
-  const connection = await NativeConnection.connect(connectionOptions);
+  const connection = await connectTemporal(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
   const worker = await Worker.create({

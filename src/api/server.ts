@@ -4,14 +4,13 @@
  */
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { OrderService } from '../orders/order-service';
 import { once, runProcess } from '../process';
 import { migrateToLatest, openDatabase } from '../store/database';
 import { OrderStore } from '../store/order-store';
-import { temporalConnectionOptions } from '../temporal/connection';
+import { connectTemporal } from '../temporal/connection';
 import { buildApp } from './app';
 import { databaseCheck, healthRoutes } from '../health';
 import { countOrderEnding } from '../metrics';
@@ -30,7 +29,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const store = new OrderStore(db, kind, { orderEnded: countOrderEnding });
   // One Temporal connection per process, never one per request. The native (Rust core) connection
   // costs far less CPU per call than the pure-JS gRPC one, and the start is the API's hot path.
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const connection = await connectTemporal(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const orders = new OrderService({
     store,

@@ -28,6 +28,8 @@ export interface TestSystem {
 export async function startSystem(options: {
   database: 'sqlite' | 'postgres';
   expirationSeconds: number;
+  /** More environment for the service's config (for example how to reach Temporal). */
+  env?: Record<string, string>;
 }): Promise<TestSystem> {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
@@ -48,6 +50,7 @@ export async function startSystem(options: {
     ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds),
     OUTBOX_POLL_MS: '50',
     ...(db.config.kind === 'postgres' ? { DATABASE_URL: db.config.url } : { DATA_DIR: path.dirname(db.config.file) }),
+    ...options.env,
   });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let worker: RunningWorker | undefined;

@@ -1,0 +1,68 @@
+/**
+ * Reaching a Temporal cluster over mutual TLS, by configuration alone (README, "Configuration";
+ * docs/deploy.md). The cluster here is the run's dev server behind a TLS front that requires a
+ * client certificate signed by a private CA and answers for another host name, as a cluster's
+ * ingress does; the certificates are made with openssl for the test.
+ */
+import pino from 'pino';
+import { startApi } from '../../src/api/server';
+import { loadConfig } from '../../src/config';
+import { sessionCookie, TEST_JWT_KEY } from '../support/auth';
+import { eventually } from '../support/nats';
+import { newId } from '../support/orders';
+import { startSystem, type TestSystem } from '../support/system';
+import { makePki, startTlsFrontend, type Pki, type TlsFrontend } from '../support/tls';
+
+const SERVER_NAME = 'temporal.orders.test';
+let pki: Pki;
+let frontend: TlsFrontend;
+
+beforeAll(async () => {
+  const [host, port] = process.env.TEST_TEMPORAL_ADDRESS!.split(':');
+  pki = makePki(SERVER_NAME);
+  frontend = await startTlsFrontend(pki, { host: host!, port: Number(port) });
+});
+
+afterAll(async () => {
+  await frontend?.close();
+  pki?.cleanup();
+});
+
+const tlsEnv = () => ({
+  TEMPORAL_ADDRESS: `127.0.0.1:${frontend.port}`,
+  TEMPORAL_TLS_CA_PATH: pki.ca,
+  TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
+  TEMPORAL_TLS_CERT_PATH: pki.clientCert,
+  TEMPORAL_TLS_KEY_PATH: pki.clientKey,
+});
+
+test('when the service is configured with a CA, a client certificate and a server name, then orders are created and expire through mutual TLS', async () => {
+  let system: TestSystem | undefined;
+  try {
+    system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env: tlsEnv() });
+    const cookie = sessionCookie(newId());
+    const ticketId = newId();
+    await system.db.store.upsertTicket({ id: ticketId, title: 'tls', price: 1, version: 0 });
+
+    const created = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+    expect(created.status).toBe(201);
+    const { id } = created.body as { id: string };
+    // the worker, also behind TLS, runs the workflow: its timer fires and the expiry cancels the order
+    const order = await eventually(async () => {
+      const res = await system!.request('GET', `/api/orders/${id}`, { headers: { cookie } });
+      return (res.body as { status: string }).status === 'cancelled' ? res.body : undefined;
+    }, 'the order to expire');
+    expect(order).toMatchObject({ id, status: 'cancelled', version: 1 });
+    expect(frontend.authorized).toBeGreaterThan(0);
+  } finally {
+    await system?.stop();
+  }
+});
+
+test('when the client certificate is missing, then the process refuses to start and says why', async () => {
+  const { TEMPORAL_TLS_CERT_PATH: _cert, TEMPORAL_TLS_KEY_PATH: _key, ...withoutClientCert } = tlsEnv();
+  const config = loadConfig({ JWT_KEY: TEST_JWT_KEY, PORT: '0', DATA_DIR: pki.dir, ...withoutClientCert });
+  await expect(startApi(config, pino({ level: 'silent' }))).rejects.toThrow(
+    `Could not connect to Temporal at 127.0.0.1:${frontend.port} over TLS, CA ${pki.ca}, no client certificate, server name ${SERVER_NAME}`,
+  );
+});
