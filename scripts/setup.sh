@@ -95,6 +95,10 @@ node_modules
 servers
 case "$mode" in
   --runtime) ;;
-  --test) test_server; fuzzer; chromium ;;
-  *) test_server; fuzzer; chromium ;;
+  *) # --test, or everything
+    test_server
+    fuzzer
+    chromium
+    need openssl "Install OpenSSL (Debian: apt-get install openssl); the Temporal TLS test makes its certificates with it."
+    ;;
 esac
