@@ -19,19 +19,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.destroy();
       return;
     }
-    const upstream = net.connect(target);
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      open.add(a);
-      a.pipe(b);
-      a.on('error', () => b.destroy());
-      a.on('close', () => {
-        open.delete(a);
-        b.destroy();
-      });
-    }
+    splice(client, net.connect(target), open);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cut = () => {
@@ -49,4 +37,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Pipes two sockets into each other until either closes; `open` tracks them so that a test can drop them. */
+export function splice(client: net.Socket, upstream: net.Socket, open: Set<net.Socket>): void {
+  for (const [a, b] of [
+    [client, upstream],
+    [upstream, client],
+  ] as const) {
+    open.add(a);
+    a.pipe(b);
+    a.on('error', () => b.destroy());
+    a.on('close', () => {
+      open.delete(a);
+      b.destroy();
+    });
+  }
 }

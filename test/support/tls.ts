@@ -4,6 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { splice } from './tcp-proxy';
 
 export interface Pki {
   dir: string;
@@ -97,19 +98,7 @@ export async function startTlsFrontend(pki: Pki, target: { host: string; port: n
     },
     (client) => {
       frontend.authorized += client.authorized ? 1 : 0;
-      const upstream = net.connect(target);
-      for (const [a, b] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        sockets.add(a);
-        a.pipe(b);
-        a.on('error', () => b.destroy());
-        a.on('close', () => {
-          sockets.delete(a);
-          b.destroy();
-        });
-      }
+      splice(client, net.connect(target), sockets);
     },
   );
   server.on('tlsClientError', () => {}); // a client without a good certificate: refused, as intended
