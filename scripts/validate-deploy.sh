@@ -103,8 +103,8 @@ skaffold_module_dir() {
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'
 }
 
-# skaffold itself, built from the Go module proxy into .tools/bin (about 6 minutes and 3 GB of Go
-# build cache the first time, so only on request: VALIDATE_DEPLOY_SKAFFOLD=1). `go install
+# skaffold itself, built from the Go module proxy into .tools/bin (3 to 6 minutes and 3 GB of Go
+# build cache the first time, so only on request: VALIDATE_DEPLOY_SKAFFOLD=1, as CI does). `go install
 # ...@version` refuses modules with replace directives, so a throwaway module carries them.
 install_skaffold() {
   local bin=$TOOLS/bin/skaffold
