@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -106,6 +107,71 @@ export async function startTlsFrontend(pki: Pki, target: { host: string; port: n
   frontend.port = (server.address() as AddressInfo).port;
   frontend.close = () => {
     for (const socket of sockets) socket.destroy();
+    return new Promise((resolve) => server.close(() => resolve()));
+  };
+  return frontend;
+}
+
+export interface ApiKeyFrontend {
+  port: number;
+  /** gRPC calls let through with the right key, and refused without it. */
+  accepted: number;
+  refused: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A gRPC front over TLS that checks an API key, as Temporal Cloud does: every call must carry
+ * `authorization: Bearer <key>`, or it is refused with UNAUTHENTICATED (grpc-status 16). Calls
+ * with the key are passed to the plain-gRPC server, stream by stream, trailers included.
+ */
+export async function startApiKeyFrontend(
+  pki: Pki,
+  apiKey: string,
+  target: { host: string; port: number },
+): Promise<ApiKeyFrontend> {
+  const upstream = http2.connect(`http://${target.host}:${target.port}`);
+  upstream.on('error', () => {});
+  const frontend = { port: 0, accepted: 0, refused: 0, close: async () => {} };
+  const server = http2.createSecureServer({
+    key: fs.readFileSync(pki.serverKey),
+    cert: fs.readFileSync(pki.serverCert),
+  });
+  server.on('stream', (stream, headers) => {
+    if (headers.authorization !== `Bearer ${apiKey}`) {
+      frontend.refused += 1;
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'bad API key' },
+        { endStream: true },
+      );
+      return;
+    }
+    frontend.accepted += 1;
+    const forwarded = Object.fromEntries(
+      Object.entries(headers).filter(([name]) => !name.startsWith(':') || name === ':method' || name === ':path'),
+    );
+    const call = upstream.request(forwarded);
+    call.on('response', (responseHeaders) => {
+      if (stream.destroyed) return; // the client gave up meanwhile (a cancelled long poll)
+      const response = Object.fromEntries(
+        Object.entries(responseHeaders).filter(([name]) => !name.startsWith(':') || name === ':status'),
+      );
+      // a trailers-only answer (an error) carries its grpc-status in the headers and ends there
+      stream.respond(response, 'grpc-status' in response ? { endStream: true } : { waitForTrailers: true });
+    });
+    let trailers: http2.OutgoingHttpHeaders = {};
+    call.on('trailers', (received) => (trailers = received));
+    stream.on('wantTrailers', () => stream.sendTrailers(trailers));
+    stream.pipe(call);
+    call.pipe(stream);
+    call.on('error', () => stream.destroy());
+    stream.on('error', () => call.destroy());
+    stream.on('close', () => call.close());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  frontend.port = (server.address() as AddressInfo).port;
+  frontend.close = () => {
+    upstream.close();
     return new Promise((resolve) => server.close(() => resolve()));
   };
   return frontend;
