@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config';
 import { sessionCookie, TEST_JWT_KEY } from '../support/auth';
 import { eventually } from '../support/nats';
 import { newId } from '../support/orders';
-import { startSystem, type TestSystem } from '../support/system';
+import { startSystem } from '../support/system';
 import { makePki, startApiKeyFrontend, startTlsFrontend, type Pki, type TlsFrontend } from '../support/tls';
 
 const SERVER_NAME = 'temporal.orders.test';
@@ -37,27 +37,32 @@ const tlsEnv = () => ({
   TEMPORAL_TLS_KEY_PATH: pki.clientKey,
 });
 
-test('when the service is configured with a CA, a client certificate and a server name, then orders are created and expire through mutual TLS', async () => {
-  let system: TestSystem | undefined;
+/**
+ * The whole service with this Temporal environment: an order is created, and the worker (also
+ * behind the front) runs its workflow until the expiry cancels it.
+ */
+async function orderExpiresWith(env: Record<string, string>): Promise<void> {
+  const system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env });
   try {
-    system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env: tlsEnv() });
     const cookie = sessionCookie(newId());
     const ticketId = newId();
-    await system.db.store.upsertTicket({ id: ticketId, title: 'tls', price: 1, version: 0 });
-
+    await system.db.store.upsertTicket({ id: ticketId, title: 'remote', price: 1, version: 0 });
     const created = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
     expect(created.status).toBe(201);
     const { id } = created.body as { id: string };
-    // the worker, also behind TLS, runs the workflow: its timer fires and the expiry cancels the order
     const order = await eventually(async () => {
-      const res = await system!.request('GET', `/api/orders/${id}`, { headers: { cookie } });
+      const res = await system.request('GET', `/api/orders/${id}`, { headers: { cookie } });
       return (res.body as { status: string }).status === 'cancelled' ? res.body : undefined;
     }, 'the order to expire');
     expect(order).toMatchObject({ id, status: 'cancelled', version: 1 });
-    expect(frontend.authorized).toBeGreaterThan(0);
   } finally {
-    await system?.stop();
+    await system.stop();
   }
+}
+
+test('when the service is configured with a CA, a client certificate and a server name, then orders are created and expire through mutual TLS', async () => {
+  await orderExpiresWith(tlsEnv());
+  expect(frontend.authorized).toBeGreaterThan(0);
 });
 
 test('when the client certificate is missing, then the process refuses to start and says why', async () => {
@@ -86,25 +91,9 @@ describe('with an API key', () => {
   });
 
   test('when the service is configured with the API key, then every call carries it, and orders are created and expire', async () => {
-    let system: TestSystem | undefined;
-    try {
-      system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env: keyEnv(API_KEY) });
-      const cookie = sessionCookie(newId());
-      const ticketId = newId();
-      await system.db.store.upsertTicket({ id: ticketId, title: 'cloud', price: 1, version: 0 });
-      const created = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
-      expect(created.status).toBe(201);
-      const { id } = created.body as { id: string };
-      const order = await eventually(async () => {
-        const res = await system!.request('GET', `/api/orders/${id}`, { headers: { cookie } });
-        return (res.body as { status: string }).status === 'cancelled' ? res.body : undefined;
-      }, 'the order to expire');
-      expect(order).toMatchObject({ id, status: 'cancelled', version: 1 });
-      expect(keyFront).toMatchObject({ refused: 0 });
-      expect(keyFront.accepted).toBeGreaterThan(0);
-    } finally {
-      await system?.stop();
-    }
+    await orderExpiresWith(keyEnv(API_KEY));
+    expect(keyFront).toMatchObject({ refused: 0 });
+    expect(keyFront.accepted).toBeGreaterThan(0);
   });
 
   test('when the API key is wrong, then the process refuses to start and says why', async () => {
