@@ -12,7 +12,14 @@ import { sessionCookie, TEST_JWT_KEY } from '../support/auth';
 import { eventually } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem } from '../support/system';
-import { makePki, startApiKeyFrontend, startTlsFrontend, type Pki, type TlsFrontend } from '../support/tls';
+import {
+  makePki,
+  startApiKeyFrontend,
+  startTlsFrontend,
+  type ApiKeyFrontend,
+  type Pki,
+  type TlsFrontend,
+} from '../support/tls';
 
 const SERVER_NAME = 'temporal.orders.test';
 let pki: Pki;
@@ -75,7 +82,7 @@ test('when the client certificate is missing, then the process refuses to start 
 
 describe('with an API key', () => {
   const API_KEY = 'orders-test-api-key';
-  let keyFront: Awaited<ReturnType<typeof startApiKeyFrontend>>;
+  let keyFront: ApiKeyFrontend;
 
   beforeAll(async () => {
     const [host, port] = process.env.TEST_TEMPORAL_ADDRESS!.split(':');

@@ -147,15 +147,10 @@ export async function startApiKeyFrontend(
       return;
     }
     frontend.accepted += 1;
-    const forwarded = Object.fromEntries(
-      Object.entries(headers).filter(([name]) => !name.startsWith(':') || name === ':method' || name === ':path'),
-    );
-    const call = upstream.request(forwarded);
+    const call = upstream.request(headersFor(headers, [':method', ':path']));
     call.on('response', (responseHeaders) => {
       if (stream.destroyed) return; // the client gave up meanwhile (a cancelled long poll)
-      const response = Object.fromEntries(
-        Object.entries(responseHeaders).filter(([name]) => !name.startsWith(':') || name === ':status'),
-      );
+      const response = headersFor(responseHeaders, [':status']);
       // a trailers-only answer (an error) carries its grpc-status in the headers and ends there
       stream.respond(response, 'grpc-status' in response ? { endStream: true } : { waitForTrailers: true });
     });
@@ -175,4 +170,9 @@ export async function startApiKeyFrontend(
     return new Promise((resolve) => server.close(() => resolve()));
   };
   return frontend;
+}
+
+/** The headers to pass on to the other side: the ordinary ones, and of the pseudo-headers only `keep`. */
+function headersFor(headers: http2.IncomingHttpHeaders, keep: string[]): http2.OutgoingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith(':') || keep.includes(name)));
 }
