@@ -30,7 +30,7 @@ import jwt from 'jsonwebtoken';
 import { connect } from 'nats';
 import { freePort, ROOT, startNatsServer, startTemporalDevServer, waitForPort } from '../scripts/lib/servers';
 import { sessionCookie } from '../src/api/auth';
-import { temporalOrderWorkflows } from '../src/api/order-workflows';
+import { temporalOrderWorkflows } from '../src/temporal/order-workflows';
 import { ORDER_WORKFLOW_TYPE, orderWorkflowId } from '../src/workflows/shared';
 
 const N = Number(process.env.BENCH_ORDERS ?? 1000);

@@ -9,7 +9,7 @@ import { ObjectId } from 'bson';
 import jwt from 'jsonwebtoken';
 import { connect, type NatsConnection } from 'nats';
 import { sessionCookie } from '../src/api/auth';
-import { Subjects } from '../src/events/catalogue';
+import { Subjects } from '../src/orders/catalogue';
 import { orderWorkflowId } from '../src/workflows/shared';
 import { DEV_JWT_KEY } from './lib/dev-defaults';
 

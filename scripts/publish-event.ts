@@ -3,7 +3,7 @@
  *   npm run -s publish -- ticket:created '{"id":"t1","version":0,"title":"concert","price":20,"userId":"u1"}'
  */
 import { connect } from 'nats';
-import { ALL_SUBJECTS, type Subject } from '../src/events/catalogue';
+import { ALL_SUBJECTS, type Subject } from '../src/orders/catalogue';
 
 async function main(): Promise<void> {
   const [subject, json] = process.argv.slice(2);

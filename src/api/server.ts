@@ -14,7 +14,7 @@ import { connectTemporal } from '../temporal/connection';
 import { buildApp } from './app';
 import { databaseCheck, healthRoutes } from '../health';
 import { countOrderEnding } from '../metrics';
-import { temporalOrderWorkflows } from './order-workflows';
+import { temporalOrderWorkflows } from '../temporal/order-workflows';
 
 export interface RunningApi {
   server: Server;

@@ -1,7 +1,7 @@
 import type { JsMsg } from 'nats';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
-import type { Subject } from './catalogue';
+import type { Subject } from '../orders/catalogue';
 import { ensureConsumer, type EventBus } from './jetstream';
 
 /** What a handler decides about a message: done, or not yet (it comes again after `retryInMs`). */

@@ -10,7 +10,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from '../logger';
-import { ALL_SUBJECTS, type OutgoingEvent } from './catalogue';
+import { ALL_SUBJECTS, type OutgoingEvent } from '../orders/catalogue';
 
 export interface EventBus {
   nc: NatsConnection;

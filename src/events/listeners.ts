@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import { isActive } from '../orders/order';
 import type { OrderStore } from '../store/order-store';
 import { orderWorkflowId, paymentReceivedSignal } from '../workflows/shared';
-import { PaymentCreatedEvent, Subjects, TicketCreatedEvent, TicketUpdatedEvent } from './catalogue';
+import { PaymentCreatedEvent, Subjects, TicketCreatedEvent, TicketUpdatedEvent } from '../orders/catalogue';
 import { done, handler, later, runConsumer, type RunningConsumer } from './consumer';
 import type { EventBus } from './jetstream';
 

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import { eventsPublished, outboxPublishFailures } from '../metrics';
 import type { OrderStore } from '../store/order-store';
-import type { OutgoingEvent } from './catalogue';
+import type { OutgoingEvent } from '../orders/catalogue';
 
 export type Publish = (event: OutgoingEvent) => Promise<unknown>;
 

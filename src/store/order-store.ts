@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { ServiceUnavailableError, TicketAlreadyReservedError } from '../errors';
-import { outgoing, Subjects, type OutgoingEvent } from '../events/catalogue';
+import { outgoing, Subjects, type OutgoingEvent } from '../orders/catalogue';
 import { ACTIVE_STATUSES, OrderStatus, type Order, type OrderEnding, type Ticket } from '../orders/order';
 import type { OrderWorkflowInput, PaymentReceived } from '../workflows/shared';
 import type { DatabaseKind, Db, Tables } from './database';
