@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const dataDir = path.resolve(ROOT, env.DATA_DIR ?? '.data');
-  const temporalPort = Number(config.temporal.address.split(':').pop());
+  const temporalPort = Number(config.temporal.connection.address.split(':').pop());
   const uiPort = Number(new URL(config.temporal.uiUrl).port || 8233);
   const natsPort = Number(new URL(config.nats.url).port || 4222);
 
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 ${c.bold}The order service is running.${c.reset}
   API             http://localhost:${config.port}/api/orders
   Temporal Web UI ${config.temporal.uiUrl}/namespaces/${ns}/workflows
-  Temporal        ${config.temporal.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
+  Temporal        ${config.temporal.connection.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   NATS            ${config.nats.url} (JetStream stream "${config.nats.stream}", monitoring http://127.0.0.1:8222)
   Database        ${config.database.kind === 'sqlite' ? config.database.file : 'PostgreSQL (DATABASE_URL)'}
   Order window    ${config.orderExpirationSeconds} s (ORDER_EXPIRATION_SECONDS)

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import express, { Router } from 'express';
 import { sql } from 'kysely';
 import { registry } from './metrics';
-import type { Db } from './store/database';
+import type { Db } from './store/schema';
 
 export type Check = () => Promise<unknown>;
 

@@ -1,17 +1,17 @@
 import pino, { type Logger } from 'pino';
+import type { Config } from './config';
 
 export type { Logger };
 
 /**
- * One structured (JSON) logger per process. `LOG_FORMAT=pretty` (set by `npm run dev`)
- * prints readable lines instead, through pino-pretty.
+ * One structured (JSON) logger per process. `LOG_FORMAT=pretty` (set by `npm run dev`) prints
+ * readable lines instead, through pino-pretty.
  */
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  const pretty = process.env.LOG_FORMAT === 'pretty';
+export function createLogger(name: string, { level, format }: Config['log']): Logger {
   return pino({
     name,
     level,
-    ...(pretty
+    ...(format === 'pretty'
       ? {
           transport: {
             target: 'pino-pretty',

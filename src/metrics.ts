@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { OrderEnding } from './orders/order';
+import type { StoreHooks } from './store';
 
 /**
  * Prometheus metrics of this process, served at `/metrics` (API port, worker health port).
@@ -25,7 +25,7 @@ export const workflowStartSeconds = new Histogram({
 
 export const ordersCreated = new Counter({
   name: 'orders_created_total',
-  help: 'Orders recorded through POST /api/orders',
+  help: 'Orders recorded (POST /api/orders)',
   registers: [registry],
 });
 
@@ -49,5 +49,8 @@ export const ordersEnded = new Counter({
   registers: [registry],
 });
 
-/** Store hook that counts each order ending once, when its transaction commits. */
-export const countOrderEnding = (ending: OrderEnding): void => ordersEnded.inc({ ending });
+/** The store's hooks that count orders placed and ended, once each, when their transaction commits. */
+export const orderMetrics: StoreHooks = {
+  orderPlaced: () => ordersCreated.inc(),
+  orderEnded: (ending) => ordersEnded.inc({ ending }),
+};

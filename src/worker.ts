@@ -1,123 +1,105 @@
 /**
  * The worker process: runs order workflows and their activities, consumes the events of the
  * other services (tickets, payments) and relays the outbox to NATS.
- * Start: `npm run start:worker` (dev: `workflowsPath`; with WORKFLOW_BUNDLE set, a prebuilt bundle).
+ * Start: `npm run start:worker` (development: bundles src/workflows; WORKFLOW_BUNDLE: a prebuilt bundle).
  */
 import { Client } from '@temporalio/client';
-import { DefaultLogger, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
+import { runConsumer } from './events/consumer';
 import { connectEventBus, publishEvent } from './events/jetstream';
-import { startListeners } from './events/listeners';
 import { OutboxRelay } from './events/outbox-relay';
-import type { Logger } from './logger';
-import { migrateToLatest, openDatabase } from './store/database';
-import { OrderStore } from './store/order-store';
-import { connectTemporal } from './temporal/connection';
-import { once, runProcess } from './process';
+import { paymentHandlers } from './events/payments-consumer';
+import { ticketHandlers } from './events/tickets-consumer';
 import { databaseCheck, listenHealth } from './health';
-import { countOrderEnding } from './metrics';
+import type { Logger } from './logger';
+import { orderMetrics } from './metrics';
+import { runProcess, startUp } from './process';
+import { openStore, type Store } from './store';
+import { connectTemporal } from './temporal/connection';
+import { temporalOrderWorkflows } from './temporal/order-workflows';
+import { installSdkRuntime } from './temporal/runtime';
 
 export interface RunningWorker {
-  store: OrderStore;
-  /** Resolves when the worker has stopped polling and finished in-flight activities; idempotent. */
+  store: Store;
+  /** Stops polling, lets in-flight activities finish and publishes their events, then closes; idempotent. */
   stop(): Promise<void>;
 }
 
 /** Wires the worker process; tests call it in-process with their own config. */
-export async function startWorker(
-  config: Config,
-  logger: Logger,
-  workflowSource = workflowSourceFromEnv(),
-): Promise<RunningWorker> {
-  installSdkLogger(logger);
-  const { db, kind } = openDatabase(config.database, logger);
-  const applied = await migrateToLatest(db, kind);
-  if (applied.length > 0) logger.info({ applied }, 'database migrated');
+export function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
+  return startUp(logger, async (resources) => {
+    installSdkRuntime(logger);
+    // Activities write events to the outbox; the relay of this process publishes them at once.
+    const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
+    const store = resources.add('database', await openStore(config.database, logger, hooks), (s) => s.close());
+    const bus = resources.add(
+      'NATS',
+      await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger),
+      (b) => b.close(),
+    );
+    const relay = resources.add(
+      'outbox relay',
+      new OutboxRelay(
+        store.outbox,
+        (event) => publishEvent(bus, event),
+        logger.child({ component: 'outbox' }),
+        config.outboxPollMs,
+      ),
+      (r) => r.stop(), // publishes what the last activities wrote
+    );
+    relay.start();
 
-  // Activities write events to the outbox; the relay of this process publishes them at once.
-  const store = new OrderStore(db, kind, { eventsWritten: () => relay.kick(), orderEnded: countOrderEnding });
-  const bus = await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger);
-  const relay = new OutboxRelay(
-    store,
-    (event) => publishEvent(bus, event),
-    logger.child({ component: 'outbox' }),
-    config.outboxPollMs,
-  );
-
-  const connection = await connectTemporal(config.temporal);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    activities: createActivities({ store }),
-    // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
-    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
-    ...workflowSource,
-  });
-  const running = worker.run();
-  relay.start();
-  const listeners = await startListeners(bus, store, client, logger.child({ component: 'events' }));
-  const health = await listenHealth(config.workerHealthPort, {
-    database: databaseCheck(db),
-    nats: () => bus.nc.flush(),
-    temporal: () => connection.healthService.check({}),
-  });
-  logger.info(
-    {
-      healthPort: health?.port,
-      taskQueue: config.temporal.taskQueue,
+    const connection = resources.add('Temporal', await connectTemporal(config.temporal), (c) => c.close());
+    const workflows = temporalOrderWorkflows(
+      new Client({ connection, namespace: config.temporal.namespace }),
+      config.temporal.taskQueue,
+    );
+    const worker = await Worker.create({
+      connection,
       namespace: config.temporal.namespace,
-      database: kind,
-      nats: config.nats.url,
-    },
-    'worker running',
-  );
-
-  return { store, stop: once(stop) };
-
-  async function stop(): Promise<void> {
-    await Promise.all(listeners.map((l) => l.stop()));
-    health?.server.close();
-    if (worker.getState() === 'RUNNING') worker.shutdown(); // stops polling; in-flight activities finish first
-    await running;
-    await relay.stop(); // publishes what the last activities wrote
-    await bus.close();
-    await connection.close();
-    await store.close();
-    logger.info('worker stopped');
-  }
-}
-
-/**
- * The SDK logs through this process's logger; its routine chatter (bundling, state changes) only at
- * debug. `shutdownSignals: []`: this process's own handler (process.ts) stops the worker, in order.
- * A runtime installed earlier in the process (a test's) is kept.
- */
-function installSdkLogger(logger: Logger): void {
-  const sdk = logger.child({ component: 'temporal-sdk' });
-  const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'WARN';
-  try {
-    Runtime.install({
-      shutdownSignals: [],
-      // The native core's own logs (connection trouble, task failures) come through this logger too,
-      // as JSON lines like the rest, instead of raw text on stderr.
-      telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
-      logger: new DefaultLogger(level, ({ level, message, meta }) => {
-        const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level];
-        sdk[method](meta ?? {}, message);
-      }),
+      taskQueue: config.temporal.taskQueue,
+      activities: createActivities({ orders: store.orders }),
+      // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
+      maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+      ...(config.workflowBundle
+        ? { workflowBundle: { codePath: config.workflowBundle } }
+        : { workflowsPath: require.resolve('./workflows') }),
     });
-  } catch (err) {
-    if ((err as Error).name !== 'IllegalStateError') throw err;
-  }
-}
+    const running = worker.run();
+    resources.add('Temporal worker', worker, async (w) => {
+      if (w.getState() === 'RUNNING') w.shutdown(); // stops polling; in-flight activities finish first
+      await running;
+    });
 
-function workflowSourceFromEnv(): Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'> {
-  const bundle = process.env.WORKFLOW_BUNDLE;
-  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('./workflows') };
+    const events = logger.child({ component: 'events' });
+    for (const [durable, handlers] of [
+      ['orders-tickets', ticketHandlers(store.tickets)],
+      ['orders-payments', paymentHandlers(store.orders, workflows, events)],
+    ] as const) {
+      resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
+    }
+
+    const health = await listenHealth(config.workerHealthPort, {
+      database: databaseCheck(store.db),
+      nats: () => bus.nc.flush(),
+      temporal: () => connection.healthService.check({}),
+    });
+    if (health) resources.add('health server', health.server, (s) => s.close());
+    logger.info(
+      {
+        healthPort: health?.port,
+        taskQueue: config.temporal.taskQueue,
+        namespace: config.temporal.namespace,
+        temporal: config.temporal.description,
+        database: store.kind,
+        nats: config.nats.url,
+      },
+      'worker running',
+    );
+    return { store };
+  });
 }
 
 if (require.main === module) runProcess('orders-worker', startWorker);

@@ -1,36 +1,37 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { OrderStore } from '../store/order-store';
+import { expire, pay, refusePayment } from '../orders/decisions';
+import type { OrderRepository } from '../orders/ports';
 import type { OrderWorkflowInput, PaymentReceived } from '../workflows/shared';
 
 export interface ActivityDeps {
-  store: Pick<OrderStore, 'expireOrder' | 'applyPayment' | 'rejectPayment'>;
+  orders: Pick<OrderRepository, 'apply' | 'record'>;
   now?: () => Date;
 }
 
 /**
- * The order workflow's side effects, over injected dependencies so tests can swap them.
- * Each is idempotent: the store changes an order only from an active status, and outbox
- * rows are keyed by a message id derived from the order or payment id.
+ * The order workflow's side effects, over injected dependencies so tests can swap them. The
+ * domain decides each change and the store writes it with its events in one transaction. Each is
+ * idempotent: an order changes only from an active status, and outbox rows are keyed by message id.
  */
-export function createActivities({ store, now = () => new Date() }: ActivityDeps) {
+export function createActivities({ orders, now = () => new Date() }: ActivityDeps) {
   return {
     /** The deadline passed unpaid: `expiration:complete`, then the order is cancelled (`order:cancelled`). */
     async expireOrder(order: OrderWorkflowInput) {
       requireId(order.orderId, 'orderId');
-      return store.expireOrder(order, now().toISOString());
+      return orders.apply(expire(order, now().toISOString()));
     },
 
     /** A payment arrived: the order becomes complete, or the payment is refused if the order already ended. */
     async completeOrder(payment: PaymentReceived) {
       requireId(payment.orderId, 'orderId');
       requireId(payment.id, 'payment id');
-      return store.applyPayment(payment);
+      return orders.apply(pay(payment));
     },
 
     /** A payment arrived after the order ended: `payment:rejected`, so the payments service refunds it. */
     async rejectPayment(payment: PaymentReceived, reason: string) {
       requireId(payment.id, 'payment id');
-      await store.rejectPayment(payment, reason);
+      await orders.record(refusePayment(payment, reason));
     },
   };
 }

@@ -3,7 +3,7 @@ import { parse as parseCookies } from 'cookie';
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { NotAuthorizedError } from '../errors';
+import { NotAuthorizedError } from './http-errors';
 
 export interface CurrentUser {
   id: string;

@@ -1,6 +1,23 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, BadRequestError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError } from '../errors';
+import {
+  ConcurrentChangeError,
+  NotOrderOwnerError,
+  OrderCompleteError,
+  OrderNotFoundError,
+  RetryLaterError,
+  TicketAlreadyReservedError,
+  TicketNotFoundError,
+} from '../orders/errors';
 import type { Logger } from '../logger';
+import { isTransientDatabaseError } from '../store/driver-errors';
+import {
+  AppError,
+  BadRequestError,
+  NotAuthorizedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from './http-errors';
 
 /** Unknown routes answer 404 in the contract's error shape. */
 export function notFound(req: Request): never {
@@ -13,10 +30,10 @@ export function notFound(req: Request): never {
  */
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const appError = toAppError(err);
-    if (appError) {
-      if (appError.statusCode >= 500) logger.warn({ err, path: req.path }, appError.message);
-      res.status(appError.statusCode).json(appError.toJSON());
+    const httpError = toHttpError(err);
+    if (httpError) {
+      if (httpError.statusCode >= 500) logger.warn({ err, path: req.path }, httpError.message);
+      res.status(httpError.statusCode).json(httpError.toJSON());
       return;
     }
     logger.error({ err, method: req.method, path: req.path }, 'unexpected error');
@@ -24,26 +41,21 @@ export function errorHandler(logger: Logger) {
   };
 }
 
-/**
- * Errors of a dependency that is down or busy: the client may retry, nothing was lost.
- * PostgreSQL: class 08 (connection exception), 53 (insufficient resources), 57P (shutdown,
- * restart, "cannot connect now"); pg's own "Connection terminated" when the socket drops.
- */
-const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
-const TRANSIENT_POSTGRES_CODE = /^(08|53|57P)/;
-
-function isTransient(e: { code?: string; name?: string; message?: string }): boolean {
-  if (e.name === 'ConcurrentChangeError') return true;
-  if (e.code && (TRANSIENT_CODES.has(e.code) || TRANSIENT_POSTGRES_CODE.test(e.code))) return true;
-  return e.message?.startsWith('Connection terminated') === true;
-}
-
-function toAppError(err: unknown): AppError | undefined {
+/** The one mapping from the domain's errors, the database's and Express's to HTTP (DESIGN.md's statuses). */
+function toHttpError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number; code?: string; name?: string; message?: string };
-  if (isTransient(e)) {
+  if (err instanceof TicketNotFoundError || err instanceof OrderNotFoundError) return new NotFoundError(err.message);
+  // Another user's order answers as if unauthenticated, as the contract says: 401 "Not authorized".
+  if (err instanceof NotOrderOwnerError) return new NotAuthorizedError();
+  if (err instanceof TicketAlreadyReservedError || err instanceof OrderCompleteError) {
+    return new BadRequestError(err.message);
+  }
+  // A lost race or a database that is down or busy: nothing was written, and a retry may succeed.
+  if (err instanceof ConcurrentChangeError || isTransientDatabaseError(err)) {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');
   }
+  if (err instanceof RetryLaterError) return new ServiceUnavailableError(err.message);
+  const e = err as { type?: string; status?: number };
   if (e.type === 'entity.parse.failed') return new BadRequestError('Request body is not valid JSON');
   if (e.type === 'entity.too.large') return new PayloadTooLargeError('Request body is too large');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {

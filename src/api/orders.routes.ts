@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { z } from 'zod';
-import { RequestValidationError } from '../errors';
+import { RequestValidationError } from './http-errors';
 import type { OrderService } from '../orders/order-service';
 import { CreateOrderBody } from './schemas';
 

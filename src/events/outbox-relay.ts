@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import { eventsPublished, outboxPublishFailures } from '../metrics';
-import type { OrderStore } from '../store/order-store';
 import type { OutgoingEvent } from '../orders/catalogue';
+import type { OutboxStore } from '../store/outbox';
 
 export type Publish = (event: OutgoingEvent) => Promise<unknown>;
 
@@ -18,7 +18,7 @@ export class OutboxRelay {
   private failures = 0;
 
   constructor(
-    private readonly store: Pick<OrderStore, 'pendingEvents' | 'markPublished'>,
+    private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished'>,
     private readonly publish: Publish,
     private readonly logger: Logger,
     private readonly pollMs = 100,
@@ -56,7 +56,7 @@ export class OutboxRelay {
     try {
       this.again = false;
       for (;;) {
-        const events = await this.store.pendingEvents(100);
+        const events = await this.outbox.pending(100);
         if (events.length === 0) break;
         const published: number[] = [];
         try {
@@ -67,7 +67,7 @@ export class OutboxRelay {
             this.logger.info({ subject: event.subject, msgId: event.msgId }, 'event published');
           }
         } finally {
-          await this.store.markPublished(published, new Date().toISOString());
+          await this.outbox.markPublished(published, new Date().toISOString());
         }
       }
       if (this.failures > 0) this.logger.info({ after: this.failures }, 'event bus reachable again; outbox drained');

@@ -4,6 +4,7 @@ import { z } from 'zod';
  * The event catalogue: every subject this service publishes or consumes, with its payload.
  * Subjects and payloads are exactly those the other services of the ticketing system use
  * (DESIGN.md, "Events"); `payment:rejected` is this service's addition (README, "Events").
+ * The events that each change of an order causes are built in events.ts.
  * Code imports these constants, never string literals.
  */
 export const Subjects = {
@@ -58,9 +59,3 @@ export interface OutgoingEvent<S extends Subject = Subject> {
   msgId: string;
   data: EventPayloads[S];
 }
-
-export const outgoing = <S extends Subject>(subject: S, msgId: string, data: EventPayloads[S]): OutgoingEvent<S> => ({
-  subject,
-  msgId,
-  data,
-});

@@ -27,5 +27,38 @@ export interface Order {
   ticket: Ticket;
 }
 
-/** How an order reached its end, kept for the Web UI and the logs. */
+/** How an order reached its end, kept for the Web UI, the logs and the metrics. */
 export type OrderEnding = 'paid' | 'expired' | 'cancelled-by-user';
+
+/** A new order, as the API places it and its workflow receives it: everything its life needs. */
+export interface NewOrder {
+  orderId: string;
+  userId: string;
+  ticket: { id: string; title: string; price: number };
+  expiresAt: string;
+}
+
+/** A `payment:created` event: the payments service charged the buyer for the order. */
+export interface Payment {
+  id: string;
+  orderId: string;
+  stripeId: string;
+}
+
+/** An order as it is recorded: what the rules decide on. */
+export interface OrderRecord {
+  id: string;
+  userId: string;
+  ticketId: string;
+  status: OrderStatus;
+  expiresAt: string;
+  version: number;
+  paymentId: string | null;
+  createdAt: string;
+  /**
+   * Left by an expiry that found no order (the API stopped between starting the workflow and
+   * recording the order): it takes the id, so a late insert fails instead of creating an order
+   * that no workflow would end (README, invariant 1).
+   */
+  tombstone: boolean;
+}

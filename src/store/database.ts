@@ -1,50 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Generated } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import type { OrderStatus } from '../orders/order';
 import { migrationProvider } from './migrations';
-
-export interface TicketTable {
-  id: string;
-  title: string;
-  price: number;
-  version: number;
-}
-
-export interface OrderTable {
-  id: string;
-  user_id: string;
-  ticket_id: string;
-  status: OrderStatus;
-  expires_at: string;
-  version: number;
-  payment_id: string | null;
-  created_at: string;
-  /** 1 for the record an expiry leaves when the API never recorded the order (see README, invariant 1). */
-  tombstone: Generated<number>;
-}
-
-export interface OutboxTable {
-  id: Generated<number>;
-  msg_id: string;
-  subject: string;
-  data: string;
-  created_at: string;
-  published_at: string | null;
-}
-
-export interface Tables {
-  tickets: TicketTable;
-  orders: OrderTable;
-  outbox: OutboxTable;
-}
-
-export type Db = Kysely<Tables>;
-export type DatabaseKind = Config['database']['kind'];
+import type { DatabaseKind, Db, Tables } from './schema';
 
 /** Opens the configured database: an embedded SQLite file by default, PostgreSQL for production. */
 export function openDatabase(database: Config['database'], log: Logger): { db: Db; kind: DatabaseKind } {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import type { DatabaseKind } from './database';
+import type { DatabaseKind } from './schema';
 
 /**
  * Migrations live in code (not files read at run time) so that they ship inside `dist/`.

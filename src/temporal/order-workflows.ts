@@ -1,60 +1,75 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { OrderWorkflows } from '../orders/order-service';
+import { workflowStartSeconds } from '../metrics';
+import { RetryLaterError } from '../orders/errors';
+import type { NewOrder } from '../orders/order';
+import type { OrderWorkflows } from '../orders/ports';
 import type { orderWorkflow } from '../workflows/order.workflow';
 import {
   ORDER_WORKFLOW_TYPE,
   orderCancelledSignal,
   orderWorkflowId,
+  paymentReceivedSignal,
   SearchAttributes,
-  type OrderWorkflowInput,
 } from '../workflows/shared';
-import { ServiceUnavailableError } from '../errors';
-import { workflowStartSeconds } from '../metrics';
 
-/** Starts and signals order workflows by type name, so the API never loads workflow code. */
-export function temporalOrderWorkflows(client: Client, taskQueue: string): OrderWorkflows {
+/**
+ * The client side of order workflows: started and signalled by type name, so the API never
+ * loads workflow code. Temporal's errors become the domain's here, and nowhere else.
+ */
+export function temporalOrderWorkflows(client: Pick<Client, 'workflow'>, taskQueue: string): OrderWorkflows {
+  const handle = (orderId: string) => client.workflow.getHandle(orderWorkflowId(orderId));
   return {
-    async start(input: OrderWorkflowInput) {
+    async start(order: NewOrder) {
       const timer = workflowStartSeconds.startTimer();
       try {
         await client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
           taskQueue,
-          workflowId: orderWorkflowId(input.orderId),
-          args: [input],
+          workflowId: orderWorkflowId(order.orderId),
+          args: [order],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
           typedSearchAttributes: [
-            { key: SearchAttributes.OrderId, value: input.orderId },
-            { key: SearchAttributes.UserId, value: input.userId },
-            { key: SearchAttributes.TicketId, value: input.ticket.id },
+            { key: SearchAttributes.OrderId, value: order.orderId },
+            { key: SearchAttributes.UserId, value: order.userId },
+            { key: SearchAttributes.TicketId, value: order.ticket.id },
             { key: SearchAttributes.OrderStatus, value: 'created' },
           ],
-          staticSummary: `Order for "${input.ticket.title}" (${formatPrice(input.ticket.price)}), held until ${input.expiresAt}`,
+          staticSummary: `Order for "${order.ticket.title}" (${formatPrice(order.ticket.price)}), held until ${order.expiresAt}`,
           staticDetails: [
-            `**Order** ${input.orderId}`,
-            `**User** ${input.userId}`,
-            `**Ticket** ${input.ticket.title} (id ${input.ticket.id}), price ${formatPrice(input.ticket.price)}`,
-            `**Expires at** ${input.expiresAt}`,
+            `**Order** ${order.orderId}`,
+            `**User** ${order.userId}`,
+            `**Ticket** ${order.ticket.title} (id ${order.ticket.id}), price ${formatPrice(order.ticket.price)}`,
+            `**Expires at** ${order.expiresAt}`,
           ].join('\n\n'),
         });
       } catch (err) {
-        throw new ServiceUnavailableError(`Could not start the order's workflow: ${(err as Error).message}`);
+        throw new RetryLaterError(`Could not start the order's workflow: ${(err as Error).message}`, { cause: err });
       } finally {
         timer();
       }
     },
     async discard(orderId, reason) {
-      await client.workflow.getHandle(orderWorkflowId(orderId)).terminate(`order not recorded: ${reason}`);
+      await handle(orderId).terminate(`order not recorded: ${reason}`);
     },
     async notifyCancelled(orderId) {
-      try {
-        await client.workflow.getHandle(orderWorkflowId(orderId)).signal(orderCancelledSignal);
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err; // already ended: nothing to tell
-      }
+      await signalIfRunning(() => handle(orderId).signal(orderCancelledSignal));
+    },
+    async signalPayment(payment) {
+      return signalIfRunning(() => handle(payment.orderId).signal(paymentReceivedSignal, payment));
     },
   };
+}
+
+/** False when the workflow has already ended: there is nothing left to tell it. */
+async function signalIfRunning(signal: () => Promise<void>): Promise<boolean> {
+  try {
+    await signal();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
 
 const formatPrice = (price: number) => `$${price.toFixed(2)}`;

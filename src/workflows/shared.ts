@@ -5,7 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { OrderEnding, OrderStatus } from '../orders/order';
+import type { NewOrder, OrderEnding, OrderStatus, Payment } from '../orders/order';
 
 export const DEFAULT_TASK_QUEUE = 'orders';
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
@@ -20,19 +20,10 @@ export const orderIdFromWorkflowId = (workflowId: string): string => {
 };
 
 /** What the API hands the workflow at start: everything it needs, so it never reads config. */
-export interface OrderWorkflowInput {
-  orderId: string;
-  userId: string;
-  ticket: { id: string; title: string; price: number };
-  expiresAt: string;
-}
+export type OrderWorkflowInput = NewOrder;
 
 /** A `payment:created` event, relayed to the workflow as a signal. */
-export interface PaymentReceived {
-  id: string;
-  orderId: string;
-  stripeId: string;
-}
+export type PaymentReceived = Payment;
 
 /** The workflow's one state object: what the query returns and the workflow's result. */
 export interface OrderState {

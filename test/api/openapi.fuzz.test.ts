@@ -24,7 +24,7 @@ beforeAll(async () => {
   if (!fs.existsSync(SCHEMATHESIS)) throw new Error(`${SCHEMATHESIS} is missing: run \`npm run setup\``);
   system = await startSystem({ database: 'sqlite', expirationSeconds: 900 });
   for (const id of [EXAMPLE_TICKET, newId(), newId()])
-    await system.db.store.upsertTicket({ id, title: 'fuzzed', price: 10, version: 0 });
+    await system.db.store.tickets.upsert({ id, title: 'fuzzed', price: 10, version: 0 });
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-fuzz-'));
 });
 

@@ -6,10 +6,12 @@
 import jwt from 'jsonwebtoken';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app';
-import { ServiceUnavailableError } from '../../src/errors';
-import { OrderService, type OrderWorkflows } from '../../src/orders/order-service';
+import { pay } from '../../src/orders/decisions';
+import { RetryLaterError } from '../../src/orders/errors';
+import { OrderService } from '../../src/orders/order-service';
+import type { OrderWorkflows } from '../../src/orders/ports';
+import { createStore, type Store } from '../../src/store';
 import { openDatabase } from '../../src/store/database';
-import { OrderStore } from '../../src/store/order-store';
 import type { OrderWorkflowInput } from '../../src/workflows/shared';
 import { listen, type Requester } from '../support/api';
 import { sessionCookie, TEST_JWT_KEY, tokenFor } from '../support/auth';
@@ -24,9 +26,8 @@ class RecordingWorkflows implements OrderWorkflows {
   failStart = false;
   startDelayMs = 0;
   async start(input: OrderWorkflowInput) {
-    // what the Temporal implementation (api/order-workflows.ts) throws when the server cannot be reached
-    if (this.failStart)
-      throw new ServiceUnavailableError("Could not start the order's workflow: Temporal is unavailable");
+    // what the Temporal implementation (temporal/order-workflows.ts) throws when the server cannot be reached
+    if (this.failStart) throw new RetryLaterError("Could not start the order's workflow: Temporal is unavailable");
     await new Promise((r) => setTimeout(r, this.startDelayMs));
     this.started.push(input);
   }
@@ -36,11 +37,17 @@ class RecordingWorkflows implements OrderWorkflows {
   async notifyCancelled(orderId: string) {
     this.cancelled.push(orderId);
   }
+  async signalPayment() {
+    return true;
+  }
 }
+
+const serviceOver = (store: Store, workflows: OrderWorkflows, logger: pino.Logger) =>
+  new OrderService({ orders: store.orders, tickets: store.tickets, workflows, expirationSeconds: 900, logger });
 
 describe.each(databases)('the REST API on %s', (_engine, openStore) => {
   let db: TestDatabase;
-  let store: OrderStore;
+  let store: Store;
   let workflows: RecordingWorkflows;
   let request: Requester;
   let close: () => Promise<void>;
@@ -54,7 +61,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
     store = db.store;
     workflows = new RecordingWorkflows();
     const logger = pino({ level: 'silent' });
-    const orders = new OrderService({ store, workflows, expirationSeconds: 900, logger });
+    const orders = serviceOver(store, workflows, logger);
     ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
   });
 
@@ -70,7 +77,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
 
   async function newTicket(title = 'concert', price = 10) {
     const ticket = { id: newId(), title, price, version: 0 };
-    await store.upsertTicket(ticket);
+    await store.tickets.upsert(ticket);
     return ticket;
   }
 
@@ -206,7 +213,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
       const res = await request('POST', '/api/orders', { headers: as(alice), body: { ticketId: ticket.id } });
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('Temporal is unavailable') }] });
-      expect(await store.findTicketForOrder(ticket.id)).toMatchObject({ reserved: false });
+      expect(await store.tickets.findForOrder(ticket.id)).toMatchObject({ reserved: false });
     });
 
     test('when eight requests race for one ticket, then the database lets exactly one through and the other workflows are discarded', async () => {
@@ -270,7 +277,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
       const order = await placeOrder();
       const res = await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
       expect(res).toEqual({ status: 204, body: undefined });
-      expect(await store.findOrder(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(await store.orders.find(order.id)).toMatchObject({ status: 'cancelled', version: 1 });
       expect(await outboxSubjects(store, order.id)).toEqual(['order:created', 'order:cancelled']);
       expect(workflows.cancelled).toContain(order.id);
     });
@@ -284,16 +291,16 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
 
     test('when the order is complete, then 400 and it stays complete', async () => {
       const order = await placeOrder();
-      await store.applyPayment({ id: newId(), orderId: order.id, stripeId: 'ch_1' });
+      await store.orders.apply(pay({ id: newId(), orderId: order.id, stripeId: 'ch_1' }));
       const res = await request('DELETE', `/api/orders/${order.id}`, { headers: as(alice) });
       expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Cannot cancel an order that is complete' }] } });
-      expect(await store.findOrder(order.id)).toMatchObject({ status: 'complete' });
+      expect(await store.orders.find(order.id)).toMatchObject({ status: 'complete' });
     });
 
     test("when the order is another user's, then 401 and it is not cancelled", async () => {
       const order = await placeOrder(alice);
       expect((await request('DELETE', `/api/orders/${order.id}`, { headers: as(bob) })).status).toBe(401);
-      expect(await store.findOrder(order.id)).toMatchObject({ status: 'created' });
+      expect(await store.orders.find(order.id)).toMatchObject({ status: 'created' });
     });
 
     test('when the order is unknown, then 404', async () => {
@@ -317,7 +324,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
 describe('the REST API when PostgreSQL drops away', () => {
   let db: TestDatabase;
   let proxy: TcpProxy;
-  let store: OrderStore;
+  let store: Store;
   let workflows: RecordingWorkflows;
   let request: Requester;
   let close: () => Promise<void>;
@@ -332,9 +339,9 @@ describe('the REST API when PostgreSQL drops away', () => {
     url.port = String(proxy.port);
     const logger = pino({ level: 'silent' });
     const { db: proxied, kind } = openDatabase({ kind: 'postgres', url: url.toString() }, logger);
-    store = new OrderStore(proxied, kind);
+    store = createStore(proxied, kind);
     workflows = new RecordingWorkflows();
-    const orders = new OrderService({ store, workflows, expirationSeconds: 900, logger });
+    const orders = serviceOver(store, workflows, logger);
     ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
   });
 
@@ -347,7 +354,7 @@ describe('the REST API when PostgreSQL drops away', () => {
 
   test('then requests get 503 in the error shape, nothing is started or lost, and the API recovers when it is back', async () => {
     const tickets = [newId(), newId()].map((id) => ({ id, title: 'concert', price: 10, version: 0 }));
-    for (const ticket of tickets) await db.store.upsertTicket(ticket);
+    for (const ticket of tickets) await db.store.tickets.upsert(ticket);
     const order = (ticketId: string) => request('POST', '/api/orders', { headers: as, body: { ticketId } });
     expect((await order(tickets[0]!.id)).status).toBe(201); // the pool now holds a connection
 

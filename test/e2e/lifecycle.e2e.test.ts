@@ -32,7 +32,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     system = await startSystem({ database, expirationSeconds: 3 });
     peer = await CoreNatsPeer.connect(system.config.nats.url);
     events = peer.record(['order:created', 'order:cancelled', 'expiration:complete', 'payment:rejected']);
-    const connection = await Connection.connect({ address: system.config.temporal.address });
+    const connection = await Connection.connect({ address: system.config.temporal.connection.address });
     temporal = new Client({ connection });
   });
 

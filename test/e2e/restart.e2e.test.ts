@@ -55,11 +55,10 @@ test("when every process is stopped past an order's deadline and started again, 
     OUTBOX_POLL_MS: '50',
   });
   const logger = pino({ level: 'silent' });
-  const workflowsPath = require.resolve('../../src/workflows');
   const cookie = sessionCookie(newId());
 
   // 1. the system runs; a ticket arrives and an order is created
-  let worker = await startWorker(config, logger, { workflowsPath });
+  let worker = await startWorker(config, logger);
   let api = await startApi(config, logger);
   const peer = await CoreNatsPeer.connect(nats.url);
   const ticketId = newId();
@@ -88,7 +87,7 @@ test("when every process is stopped past an order's deadline and started again, 
   await startTemporal();
   const listener = await CoreNatsPeer.connect(nats.url);
   const events = listener.record(['expiration:complete', 'order:cancelled']);
-  worker = await startWorker(config, logger, { workflowsPath });
+  worker = await startWorker(config, logger);
   api = await startApi(config, logger);
   try {
     // the listener subscribed before the worker started, so it sees everything the restart publishes

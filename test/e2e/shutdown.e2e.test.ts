@@ -32,7 +32,9 @@ beforeAll(async () => {
   await Promise.all([other.connect(), watcher.connect()]);
   peer = await CoreNatsPeer.connect(system.config.nats.url);
   events = peer.record(['order:cancelled', 'expiration:complete']);
-  temporal = new Client({ connection: await Connection.connect({ address: system.config.temporal.address }) });
+  temporal = new Client({
+    connection: await Connection.connect({ address: system.config.temporal.connection.address }),
+  });
 });
 
 afterAll(async () => {
@@ -48,7 +50,7 @@ afterAll(async () => {
 async function publishTicket(): Promise<string> {
   const id = newId();
   await peer.publish('ticket:created', { id, version: 0, title: 'shutdown', price: 3, userId: newId() });
-  await eventually(() => system.db.store.findTicket(id), 'the ticket copy');
+  await eventually(() => system.db.store.tickets.find(id), 'the ticket copy');
   return id;
 }
 
@@ -115,9 +117,7 @@ test('when the worker is stopped while an expiry activity waits on the database,
   expect(history.events?.filter((e) => e.activityTaskCompletedEventAttributes)).toHaveLength(1);
 
   // The next worker ends the workflow from there.
-  const next = await startWorker(system.config, pino({ level: 'silent' }), {
-    workflowsPath: require.resolve('../../src/workflows'),
-  });
+  const next = await startWorker(system.config, pino({ level: 'silent' }));
   try {
     expect(await (handle.result() as Promise<OrderState>)).toMatchObject({ status: 'cancelled', ending: 'expired' });
   } finally {
@@ -128,7 +128,7 @@ test('when the worker is stopped while an expiry activity waits on the database,
 test('when the API is stopped while a POST waits on the database, then that POST still gets its 201 and new requests are refused', async () => {
   // (the worker that copies tickets from NATS was stopped above: the ticket goes straight into the copy)
   const ticketId = newId();
-  await system.db.store.upsertTicket({ id: ticketId, title: 'shutdown', price: 3, version: 0 });
+  await system.db.store.tickets.upsert({ id: ticketId, title: 'shutdown', price: 3, version: 0 });
 
   // An uncommitted active order for the same ticket: the API's insert waits on the unique index.
   await other.query('BEGIN');

@@ -38,10 +38,10 @@ afterAll(async () => {
 
 const tlsEnv = () => ({
   TEMPORAL_ADDRESS: `127.0.0.1:${frontend.port}`,
-  TEMPORAL_TLS_CA_PATH: pki.ca,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca,
   TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
-  TEMPORAL_TLS_CERT_PATH: pki.clientCert,
-  TEMPORAL_TLS_KEY_PATH: pki.clientKey,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKey,
 });
 
 /**
@@ -53,7 +53,7 @@ async function orderExpiresWith(env: Record<string, string>): Promise<void> {
   try {
     const cookie = sessionCookie(newId());
     const ticketId = newId();
-    await system.db.store.upsertTicket({ id: ticketId, title: 'remote', price: 1, version: 0 });
+    await system.db.store.tickets.upsert({ id: ticketId, title: 'remote', price: 1, version: 0 });
     const created = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
     expect(created.status).toBe(201);
     const { id } = created.body as { id: string };
@@ -73,7 +73,7 @@ test('when the service is configured with a CA, a client certificate and a serve
 });
 
 test('when the client certificate is missing, then the process refuses to start and says why', async () => {
-  const { TEMPORAL_TLS_CERT_PATH: _cert, TEMPORAL_TLS_KEY_PATH: _key, ...withoutClientCert } = tlsEnv();
+  const { TEMPORAL_TLS_CLIENT_CERT_PATH: _cert, TEMPORAL_TLS_CLIENT_KEY_PATH: _key, ...withoutClientCert } = tlsEnv();
   const config = loadConfig({ JWT_KEY: TEST_JWT_KEY, PORT: '0', DATA_DIR: pki.dir, ...withoutClientCert });
   await expect(startApi(config, pino({ level: 'silent' }))).rejects.toThrow(
     `Could not connect to Temporal at 127.0.0.1:${frontend.port} over TLS, CA ${pki.ca}, no client certificate, server name ${SERVER_NAME}`,
@@ -93,7 +93,7 @@ describe('with an API key', () => {
   const keyEnv = (apiKey: string) => ({
     TEMPORAL_ADDRESS: `127.0.0.1:${keyFront.port}`,
     TEMPORAL_API_KEY: apiKey,
-    TEMPORAL_TLS_CA_PATH: pki.ca,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca,
     TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
   });
 

@@ -7,9 +7,12 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { runConsumer, type RunningConsumer } from '../../src/events/consumer';
 import { connectEventBus, publishEvent, type EventBus } from '../../src/events/jetstream';
-import { paymentHandlers, ticketHandlers } from '../../src/events/listeners';
+import { paymentHandlers } from '../../src/events/payments-consumer';
+import { ticketHandlers } from '../../src/events/tickets-consumer';
 import { OutboxRelay } from '../../src/events/outbox-relay';
-import type { OrderStore } from '../../src/store/order-store';
+import { cancelByUser } from '../../src/orders/decisions';
+import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
+import type { Store } from '../../src/store';
 import { sqliteStore, type TestDatabase } from '../support/database';
 import { CoreNatsPeer, eventually, startTestNats, type Recorder, type TestNats } from '../support/nats';
 import { newId, seedOrder } from '../support/orders';
@@ -17,7 +20,7 @@ import { newId, seedOrder } from '../support/orders';
 const logger = pino({ level: 'silent' });
 let nats: TestNats;
 let db: TestDatabase;
-let store: OrderStore;
+let store: Store;
 let bus: EventBus;
 let relay: OutboxRelay;
 let peer: CoreNatsPeer;
@@ -27,7 +30,7 @@ const handled: string[] = [];
 const signals: Array<{ workflowId: string; args: unknown[] }> = [];
 const endedWorkflows = new Set<string>();
 
-/** Temporal's client, faked here: the end-to-end tests signal a real workflow. */
+/** Temporal's client, faked under the real adapter: the end-to-end tests signal a real workflow. */
 const temporal = {
   workflow: {
     getHandle: (workflowId: string) => ({
@@ -45,9 +48,9 @@ beforeAll(async () => {
   db = await sqliteStore({ eventsWritten: () => relay?.kick() });
   store = db.store;
   bus = await connectEventBus(nats.url, 'ticketing', 'orders-test', logger);
-  relay = new OutboxRelay(store, (e) => publishEvent(bus, e), logger, 50);
+  relay = new OutboxRelay(store.outbox, (e) => publishEvent(bus, e), logger, 50);
   relay.start();
-  const tickets = ticketHandlers(store);
+  const tickets = ticketHandlers(store.tickets);
   // Count every delivery of ticket:updated, to see an early one come again.
   const counted = {
     ...tickets,
@@ -63,7 +66,14 @@ beforeAll(async () => {
     },
   };
   consumers.push(await runConsumer(bus, 'orders-tickets', counted, logger));
-  consumers.push(await runConsumer(bus, 'orders-payments', paymentHandlers(store, temporal, logger), logger));
+  consumers.push(
+    await runConsumer(
+      bus,
+      'orders-payments',
+      paymentHandlers(store.orders, temporalOrderWorkflows(temporal, 'orders-test'), logger),
+      logger,
+    ),
+  );
   peer = await CoreNatsPeer.connect(nats.url);
   recorder = peer.record(['order:created', 'order:cancelled', 'expiration:complete', 'payment:rejected']);
 });
@@ -81,7 +91,7 @@ afterAll(async () => {
 test('when another service publishes ticket:created with core NATS, then the service keeps a copy', async () => {
   const id = newId();
   await peer.publish('ticket:created', { id, version: 0, title: 'concert', price: 20, userId: newId() });
-  expect(await eventually(() => store.findTicket(id), 'the ticket copy')).toEqual({
+  expect(await eventually(() => store.tickets.find(id), 'the ticket copy')).toEqual({
     id,
     title: 'concert',
     price: 20,
@@ -93,14 +103,14 @@ test('when ticket:updated version 2 arrives before version 1, then it is redeliv
   const id = newId();
   const userId = newId();
   await peer.publish('ticket:created', { id, version: 0, title: 'v0', price: 10, userId });
-  await eventually(() => store.findTicket(id), 'the ticket copy');
+  await eventually(() => store.tickets.find(id), 'the ticket copy');
   await peer.publish('ticket:updated', { id, version: 2, title: 'v2', price: 30, userId });
   await eventually(async () => (handled.includes(`${id}@2`) ? true : undefined), 'the early update to be seen');
-  expect(await store.findTicket(id)).toMatchObject({ version: 0 }); // not applied early
+  expect(await store.tickets.find(id)).toMatchObject({ version: 0 }); // not applied early
   await peer.publish('ticket:updated', { id, version: 1, title: 'v1', price: 20, userId, orderId: newId() });
 
   const final = await eventually(async () => {
-    const t = await store.findTicket(id);
+    const t = await store.tickets.find(id);
     return t?.version === 2 ? t : undefined;
   }, 'version 2 to be applied');
   expect(final).toEqual({ id, title: 'v2', price: 30, version: 2 });
@@ -111,7 +121,7 @@ test('when an event is malformed, then it is set aside and the events after it a
   await peer.publish('ticket:created', { id: 42, title: null });
   const id = newId();
   await peer.publish('ticket:created', { id, version: 0, title: 'after', price: 1, userId: newId() });
-  await eventually(() => store.findTicket(id), 'the event after the malformed one');
+  await eventually(() => store.tickets.find(id), 'the event after the malformed one');
 });
 
 test('when an order is created, then order:created reaches a plain core NATS subscriber with the contract payload', async () => {
@@ -136,10 +146,10 @@ test('when the same event is published twice, then JetStream keeps one (Nats-Msg
 test('when NATS is down, then events wait in the outbox and are published once it is back', async () => {
   await nats.pause();
   const order = await seedOrder(store, Date.now());
-  await store.cancelOrder(order.orderId);
+  await store.orders.apply(cancelByUser(order.orderId));
   await eventually(
     async () =>
-      (await store.pendingEvents(100)).some((e) => e.msgId === `order:cancelled:${order.orderId}`) ? true : undefined,
+      (await store.outbox.pending(100)).some((e) => e.msgId === `order:cancelled:${order.orderId}`) ? true : undefined,
     'the event to be queued',
   );
   await nats.resume();
@@ -160,7 +170,7 @@ test('when payment:created arrives for an active order, then it becomes a signal
 
 test('when payment:created arrives for a cancelled order, then payment:rejected is published for a refund', async () => {
   const order = await seedOrder(store, Date.now());
-  await store.cancelOrder(order.orderId);
+  await store.orders.apply(cancelByUser(order.orderId));
   endedWorkflows.add(`order-${order.orderId}`);
   const payment = { id: newId(), orderId: order.orderId, stripeId: 'ch_late' };
   await peer.publish('payment:created', payment);

@@ -2,15 +2,16 @@
  * The order store on both real engines (SQLite and PostgreSQL): the database itself keeps
  * invariants 2-4, whatever order concurrent writers arrive in.
  */
-import { TicketAlreadyReservedError } from '../../src/errors';
+import { cancelByUser, expire, pay, placeOrder } from '../../src/orders/decisions';
+import { TicketAlreadyReservedError } from '../../src/orders/errors';
 import type { OrderEnding } from '../../src/orders/order';
-import type { OrderStore } from '../../src/store/order-store';
+import type { Store } from '../../src/store';
 import { databases, dropPostgresConnections, postgresStore, type TestDatabase } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
 
 describe.each(databases)('%s store', (_engine, openStore) => {
   let db: TestDatabase;
-  let store: OrderStore;
+  let store: Store;
   /** Every order ending the store reported, in order: the hook behind `orders_ended_total`. */
   const endings: Array<[OrderEnding, string]> = [];
   const endingsOf = (orderId: string) => endings.filter(([, id]) => id === orderId).map(([ending]) => ending);
@@ -26,46 +27,48 @@ describe.each(databases)('%s store', (_engine, openStore) => {
   describe('ticket copy', () => {
     test('when ticket:created comes twice, then the first one is kept', async () => {
       const id = newId();
-      await store.upsertTicket({ id, title: 'a', price: 1, version: 0 });
-      await store.upsertTicket({ id, title: 'b', price: 2, version: 0 });
-      expect(await store.findTicket(id)).toEqual({ id, title: 'a', price: 1, version: 0 });
+      await store.tickets.upsert({ id, title: 'a', price: 1, version: 0 });
+      await store.tickets.upsert({ id, title: 'b', price: 2, version: 0 });
+      expect(await store.tickets.find(id)).toEqual({ id, title: 'a', price: 1, version: 0 });
     });
 
     test('when updates arrive out of order, then only the next version applies and the early one waits', async () => {
       const id = newId();
-      await store.upsertTicket({ id, title: 'v0', price: 1, version: 0 });
-      expect(await store.applyTicketUpdate({ id, title: 'v2', price: 3, version: 2 })).toBe('out-of-order');
-      expect(await store.applyTicketUpdate({ id, title: 'v1', price: 2, version: 1 })).toBe('applied');
-      expect(await store.applyTicketUpdate({ id, title: 'v1', price: 2, version: 1 })).toBe('already-applied');
-      expect(await store.applyTicketUpdate({ id, title: 'v2', price: 3, version: 2 })).toBe('applied');
-      expect(await store.findTicket(id)).toEqual({ id, title: 'v2', price: 3, version: 2 });
-      expect(await store.applyTicketUpdate({ id: newId(), title: 'x', price: 1, version: 1 })).toBe('unknown-ticket');
+      await store.tickets.upsert({ id, title: 'v0', price: 1, version: 0 });
+      expect(await store.tickets.applyUpdate({ id, title: 'v2', price: 3, version: 2 })).toBe('out-of-order');
+      expect(await store.tickets.applyUpdate({ id, title: 'v1', price: 2, version: 1 })).toBe('applied');
+      expect(await store.tickets.applyUpdate({ id, title: 'v1', price: 2, version: 1 })).toBe('already-applied');
+      expect(await store.tickets.applyUpdate({ id, title: 'v2', price: 3, version: 2 })).toBe('applied');
+      expect(await store.tickets.find(id)).toEqual({ id, title: 'v2', price: 3, version: 2 });
+      expect(await store.tickets.applyUpdate({ id: newId(), title: 'x', price: 1, version: 1 })).toBe('unknown-ticket');
     });
   });
 
   describe('one active order per ticket (invariant 3)', () => {
     test('when a ticket is held by an active order, then the lookup says reserved; once cancelled, free', async () => {
       const order = await seedOrder(store, Date.now());
-      expect(await store.findTicketForOrder(order.ticket.id)).toEqual({
+      expect(await store.tickets.findForOrder(order.ticket.id)).toEqual({
         ticket: { ...order.ticket, version: 0 },
         reserved: true,
       });
-      await store.cancelOrder(order.orderId);
-      expect(await store.findTicketForOrder(order.ticket.id)).toEqual({
+      await store.orders.apply(cancelByUser(order.orderId));
+      expect(await store.tickets.findForOrder(order.ticket.id)).toEqual({
         ticket: { ...order.ticket, version: 0 },
         reserved: false,
       });
-      expect(await store.findTicketForOrder(newId())).toBeUndefined();
+      expect(await store.tickets.findForOrder(newId())).toBeUndefined();
     });
 
     test('when ten orders for one ticket are inserted concurrently, then the database accepts exactly one', async () => {
       const first = await seedOrder(store, Date.now());
-      await store.cancelOrder(first.orderId); // the ticket is free again
+      await store.orders.apply(cancelByUser(first.orderId)); // the ticket is free again
       const attempts = Array.from({ length: 10 }, () =>
-        store.createOrder(
-          { ...first, orderId: newId(), userId: newId(), expiresAt: new Date(Date.now() + 60_000).toISOString() },
-          new Date().toISOString(),
-          0,
+        store.orders.record(
+          placeOrder(
+            { ...first, orderId: newId(), userId: newId(), expiresAt: new Date(Date.now() + 60_000).toISOString() },
+            new Date().toISOString(),
+            0,
+          ),
         ),
       );
       const results = await Promise.allSettled(attempts);
@@ -82,11 +85,11 @@ describe.each(databases)('%s store', (_engine, openStore) => {
         const order = await seedOrder(store, Date.now());
         const paid = payment(order.orderId);
         const [, result] = await Promise.all(
-          [store.expireOrder(order, new Date().toISOString()), store.applyPayment(paid)].map((p) =>
+          [store.orders.apply(expire(order, new Date().toISOString())), store.orders.apply(pay(paid))].map((p) =>
             p.catch((e: Error) => e),
           ),
         );
-        const final = await store.findOrder(order.orderId);
+        const final = await store.orders.find(order.orderId);
         expect(final?.version).toBe(1);
         expect(endingsOf(order.orderId)).toEqual([final?.status === 'complete' ? 'paid' : 'expired']);
         const events = await outboxSubjects(store, order.orderId);
@@ -103,14 +106,14 @@ describe.each(databases)('%s store', (_engine, openStore) => {
 
     test('when an expiry runs twice (a retried activity), then the events are written once', async () => {
       const order = await seedOrder(store, Date.now());
-      await store.expireOrder(order, new Date().toISOString());
-      await store.expireOrder(order, new Date().toISOString());
+      await store.orders.apply(expire(order, new Date().toISOString()));
+      await store.orders.apply(expire(order, new Date().toISOString()));
       expect(await outboxSubjects(store, order.orderId)).toEqual([
         'order:created',
         'expiration:complete',
         'order:cancelled',
       ]);
-      expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(await store.orders.find(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
       expect(endingsOf(order.orderId)).toEqual(['expired']);
     });
 
@@ -118,32 +121,32 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       const order = await seedOrder(store, Date.now());
       const paid = payment(order.orderId);
       const other = payment(order.orderId);
-      expect(await store.applyPayment(paid)).toEqual({ accepted: true, status: 'complete' });
-      expect(await store.applyPayment(paid)).toEqual({ accepted: true, status: 'complete' });
-      expect(await store.applyPayment(other)).toEqual({ accepted: false, status: 'complete' });
-      expect(await store.applyPayment(other)).toEqual({ accepted: false, status: 'complete' });
+      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: true, status: 'complete' });
+      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: true, status: 'complete' });
+      expect(await store.orders.apply(pay(other))).toEqual({ accepted: false, status: 'complete' });
+      expect(await store.orders.apply(pay(other))).toEqual({ accepted: false, status: 'complete' });
       expect(await outboxSubjects(store, order.orderId)).toEqual(['order:created', 'payment:rejected']);
-      expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'complete', version: 1 });
+      expect(await store.orders.find(order.orderId)).toMatchObject({ status: 'complete', version: 1 });
       expect(endingsOf(order.orderId)).toEqual(['paid']);
     });
 
     test('when a cancelled order is expired or paid, then it stays cancelled and the payment is refused (invariant 5)', async () => {
       const order = await seedOrder(store, Date.now());
-      await store.cancelOrder(order.orderId);
-      expect(await store.expireOrder(order, new Date().toISOString())).toEqual({ status: 'cancelled' });
-      expect(await store.applyPayment(payment(order.orderId))).toEqual({ accepted: false, status: 'cancelled' });
+      await store.orders.apply(cancelByUser(order.orderId));
+      expect(await store.orders.apply(expire(order, new Date().toISOString()))).toEqual({ status: 'cancelled' });
+      expect(await store.orders.apply(pay(payment(order.orderId)))).toEqual({ accepted: false, status: 'cancelled' });
       expect(await outboxSubjects(store, order.orderId)).toEqual([
         'order:created',
         'order:cancelled',
         'payment:rejected',
       ]);
-      expect(await store.findOrder(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
+      expect(await store.orders.find(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
       expect(endingsOf(order.orderId)).toEqual(['cancelled-by-user']);
     });
 
     test('when a payment names an unknown order, then it is refused', async () => {
       const paid = payment(newId());
-      expect(await store.applyPayment(paid)).toEqual({ accepted: false, status: 'cancelled' });
+      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: false, status: 'cancelled' });
       expect(await outboxSubjects(store, paid.id)).toEqual(['payment:rejected']);
     });
   });
@@ -151,9 +154,9 @@ describe.each(databases)('%s store', (_engine, openStore) => {
   describe('outbox', () => {
     test('when events are marked published, then they are no longer pending', async () => {
       const order = await seedOrder(store, Date.now());
-      const pending = (await store.pendingEvents(1000)).filter((e) => JSON.stringify(e.data).includes(order.orderId));
+      const pending = (await store.outbox.pending(1000)).filter((e) => JSON.stringify(e.data).includes(order.orderId));
       expect(pending.map((e) => e.msgId)).toEqual([`order:created:${order.orderId}`]);
-      await store.markPublished(
+      await store.outbox.markPublished(
         pending.map((e) => e.id),
         new Date().toISOString(),
       );
@@ -171,10 +174,14 @@ describe('PostgreSQL store when the server drops its connections', () => {
 
   test('then the process carries on and the next query opens a fresh connection', async () => {
     const ticket = { id: newId(), title: 'before', price: 1, version: 0 };
-    await Promise.all([db.store.upsertTicket(ticket), db.store.findTicket(newId()), db.store.findTicket(newId())]);
+    await Promise.all([
+      db.store.tickets.upsert(ticket),
+      db.store.tickets.find(newId()),
+      db.store.tickets.find(newId()),
+    ]);
 
     await dropPostgresConnections(db.config);
 
-    expect(await db.store.findTicket(ticket.id)).toEqual(ticket);
+    expect(await db.store.tickets.find(ticket.id)).toEqual(ticket);
   });
 });

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { migrateToLatest, openDatabase } from '../../src/store/database';
-import { OrderStore, type StoreHooks } from '../../src/store/order-store';
+import { openStore, type Store, type StoreHooks } from '../../src/store';
 
 export interface TestDatabase {
   config: Config['database'];
-  store: OrderStore;
+  store: Store;
   cleanup(): Promise<void>;
 }
 
@@ -70,9 +69,7 @@ async function open(
   hooks: StoreHooks | undefined,
   remove: () => unknown,
 ): Promise<TestDatabase> {
-  const { db, kind } = openDatabase(config, createLogger('test-store', 'silent'));
-  await migrateToLatest(db, kind);
-  const store = new OrderStore(db, kind, hooks);
+  const store = await openStore(config, createLogger('test-store', { level: 'silent', format: 'json' }), hooks);
   return {
     config,
     store,

@@ -1,25 +1,26 @@
 import { ObjectId } from 'bson';
-import type { OrderStore } from '../../src/store/order-store';
+import { placeOrder } from '../../src/orders/decisions';
+import type { Store } from '../../src/store';
 import type { OrderWorkflowInput } from '../../src/workflows/shared';
 
 export const newId = (): string => new ObjectId().toHexString();
 
 /** A ticket in the store and an order for it, expiring `windowMs` after `nowMs`, as the API would record them. */
-export async function seedOrder(store: OrderStore, nowMs: number, windowMs = 15 * 60_000): Promise<OrderWorkflowInput> {
+export async function seedOrder(store: Store, nowMs: number, windowMs = 15 * 60_000): Promise<OrderWorkflowInput> {
   const ticket = { id: newId(), title: 'concert', price: 20, version: 0 };
-  await store.upsertTicket(ticket);
+  await store.tickets.upsert(ticket);
   const input: OrderWorkflowInput = {
     orderId: newId(),
     userId: newId(),
     ticket: { id: ticket.id, title: ticket.title, price: ticket.price },
     expiresAt: new Date(nowMs + windowMs).toISOString(),
   };
-  await store.createOrder(input, new Date(nowMs).toISOString(), ticket.version);
+  await store.orders.record(placeOrder(input, new Date(nowMs).toISOString(), ticket.version));
   return input;
 }
 
 /** The subjects in the outbox, in order, optionally only those of one order / payment. */
-export async function outboxSubjects(store: OrderStore, about?: string): Promise<string[]> {
-  const events = await store.pendingEvents(1000);
+export async function outboxSubjects(store: Store, about?: string): Promise<string[]> {
+  const events = await store.outbox.pending(1000);
   return events.filter((e) => !about || JSON.stringify(e.data).includes(about)).map((e) => e.subject);
 }

@@ -62,7 +62,7 @@ export async function startSystem(options: {
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    worker = await startWorker(config, logger, { workflowsPath: require.resolve('../../src/workflows') });
+    worker = await startWorker(config, logger);
     api = await startApi(config, logger);
   } catch (err) {
     await stop();

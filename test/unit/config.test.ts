@@ -8,11 +8,11 @@ describe('config', () => {
     expect(config).toMatchObject({
       port: 3000,
       nats: { url: 'nats://127.0.0.1:4222', stream: 'ticketing' },
-      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'orders' },
+      temporal: { connection: { address: '127.0.0.1:7233' }, namespace: 'default', taskQueue: 'orders' },
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
     });
-    expect(config.temporal.tls).toBeUndefined();
+    expect(config.temporal.connection.tls).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -21,7 +21,7 @@ describe('config', () => {
     [{ JWT_KEY: 'k', PORT: 'eighty' }, 'PORT'],
     [{ JWT_KEY: 'k', ORDER_EXPIRATION_SECONDS: '0' }, 'ORDER_EXPIRATION_SECONDS'],
     [{ JWT_KEY: 'k', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
-    [{ JWT_KEY: 'k', TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'set both or neither'],
+    [{ JWT_KEY: 'k', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'set both or neither'],
     [{ JWT_KEY: 'k', NATS_STREAM: 'a.b' }, 'NATS_STREAM'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
@@ -36,7 +36,10 @@ describe('config', () => {
   });
 
   test('when a Temporal Cloud API key is set, then TLS is on', () => {
-    expect(loadConfig({ JWT_KEY: 'k', TEMPORAL_API_KEY: 'key' }).temporal).toMatchObject({ apiKey: 'key', tls: {} });
+    expect(loadConfig({ JWT_KEY: 'k', TEMPORAL_API_KEY: 'key' }).temporal.connection).toMatchObject({
+      apiKey: 'key',
+      tls: true,
+    });
   });
 });
 

@@ -9,8 +9,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type OrderActivities } from '../../src/activities';
+import { cancelByUser, placeOrder } from '../../src/orders/decisions';
+import { OrderExpiredBeforeRecordedError } from '../../src/orders/errors';
 import { OrderStatus } from '../../src/orders/order';
-import type { OrderStore } from '../../src/store/order-store';
+import type { Store } from '../../src/store';
 import type { orderWorkflow } from '../../src/workflows/order.workflow';
 import {
   ORDER_WORKFLOW_TYPE,
@@ -30,7 +32,7 @@ const HISTORIES = path.join(__dirname, 'histories');
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 let db: Awaited<ReturnType<typeof sqliteStore>>;
-let store: OrderStore;
+let store: Store;
 let taskQueue: string;
 
 beforeAll(async () => {
@@ -54,7 +56,7 @@ beforeEach(() => {
 /** Runs `body` with a fresh worker (a Worker runs once), optionally with other activities. */
 async function withWorker<T>(
   body: () => Promise<T>,
-  activities: OrderActivities = createActivities({ store }),
+  activities: OrderActivities = createActivities({ orders: store.orders }),
 ): Promise<T> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -79,7 +81,7 @@ async function startOrder(
 
 /** The real activities, with `before` run first on every expireOrder attempt. */
 function expiringAfter(before: () => Promise<void>): OrderActivities {
-  const real = createActivities({ store });
+  const real = createActivities({ orders: store.orders });
   return {
     ...real,
     async expireOrder(order: OrderWorkflowInput) {
@@ -106,7 +108,7 @@ test('when nobody pays, then after the default 15-minute window the order is can
 
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', orderId: input.orderId });
   expect((await env.currentTimeMs()) - startedAt).toBeGreaterThanOrEqual(FIFTEEN_MINUTES);
-  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
+  expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual([
     'order:created',
     'expiration:complete',
@@ -127,7 +129,7 @@ test('when a payment arrives first, then the order completes and never expires',
   });
 
   expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', paymentId: paid.id });
-  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
+  expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
   await record('paid', handle);
 });
@@ -137,7 +139,7 @@ test('when the user cancels, then the workflow ends at once without an expiry', 
 
   const result = await withWorker(async () => {
     await env.sleep('2 minutes');
-    await store.cancelOrder(input.orderId); // what DELETE does, then it signals
+    await store.orders.apply(cancelByUser(input.orderId)); // what DELETE does, then it signals
     await handle.signal(orderCancelledSignal);
     return handle.result();
   });
@@ -156,7 +158,7 @@ test('when a payment lands while the expiry runs, then the order stays cancelled
   const result = await withWorker(() => handle.result(), racing);
 
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', rejectedPaymentIds: [paid.id] });
-  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
+  expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual([
     'order:created',
     'expiration:complete',
@@ -177,7 +179,7 @@ test('when a payment lands a moment before the deadline, then the order complete
   });
 
   expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', rejectedPaymentIds: [] });
-  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
+  expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
 });
 
@@ -224,13 +226,13 @@ test('when the database fails during expiry, then the activity is retried and th
 
   expect(failures).toBe(3);
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
-  expect(await store.findOrder(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled });
+  expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled });
 });
 
 test('when the API never recorded the order, then expiry leaves a tombstone and no events', async () => {
   const now = await env.currentTimeMs();
   const ticket = { id: newId(), title: 'play', price: 5, version: 0 };
-  await store.upsertTicket(ticket);
+  await store.tickets.upsert(ticket);
   const input: OrderWorkflowInput = {
     orderId: newId(),
     userId: newId(),
@@ -245,9 +247,11 @@ test('when the API never recorded the order, then expiry leaves a tombstone and 
 
   await withWorker(() => handle.result());
 
-  expect(await store.findOrder(input.orderId)).toBeUndefined();
+  expect(await store.orders.find(input.orderId)).toBeUndefined();
   expect(await outboxSubjects(store, input.orderId)).toEqual([]);
-  await expect(store.createOrder(input, new Date(now).toISOString(), 0)).rejects.toMatchObject({ statusCode: 503 });
+  await expect(store.orders.record(placeOrder(input, new Date(now).toISOString(), 0))).rejects.toThrow(
+    OrderExpiredBeforeRecordedError,
+  );
 });
 
 const quietLogger = {

@@ -1,6 +1,7 @@
 /**
- * One error hierarchy. Each error knows its HTTP status and serializes itself to the
- * contract's single error shape: `{ errors: [ { message, field? } ] }`.
+ * The API's one error hierarchy. Each error knows its HTTP status and serializes itself to the
+ * contract's single error shape: `{ errors: [ { message, field? } ] }`. The domain's errors
+ * (orders/errors.ts) carry no status: error-handler.ts maps them to these.
  */
 export interface ErrorItem {
   message: string;
@@ -54,16 +55,8 @@ export class PayloadTooLargeError extends AppError {
   readonly statusCode = 413;
 }
 
-/** A dependency (database, Temporal) could not do its part now; the client may retry. */
+/** A dependency (database, Temporal) could not do its part now; nothing was recorded, and the client may retry. */
 export class ServiceUnavailableError extends AppError {
   override name = 'ServiceUnavailableError';
   readonly statusCode = 503;
-}
-
-/** Raised by the store when the database's one-active-order-per-ticket index refuses an insert. */
-export class TicketAlreadyReservedError extends BadRequestError {
-  override name = 'TicketAlreadyReservedError';
-  constructor() {
-    super('Ticket is already reserved');
-  }
 }

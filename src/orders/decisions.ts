@@ -1,0 +1,143 @@
+import type { OutgoingEvent } from './catalogue';
+import { expirationComplete, orderCancelled, orderCreated, paymentRejected } from './events';
+import {
+  isActive,
+  OrderStatus,
+  type NewOrder,
+  type Order,
+  type OrderEnding,
+  type OrderRecord,
+  type Payment,
+} from './order';
+import { transition, type OrderUpdate } from './transitions';
+
+/**
+ * What the domain decided: the order's new state and the events it causes. The store writes it
+ * all in one transaction (a transactional outbox), so a change is never without its events.
+ */
+export interface Change<R> {
+  result: R;
+  /** A new order's record (or an expiry's tombstone). */
+  insert?: OrderRecord;
+  update?: OrderUpdate;
+  events: OutgoingEvent[];
+  /** Set when this change ends the order, once: a retry that finds it ended decides no ending. */
+  ending?: OrderEnding;
+}
+
+/** A decision about one order, made on its current record (undefined when there is none). */
+export interface Command<R> {
+  orderId: string;
+  decide(current: OrderRecord | undefined): Change<R>;
+}
+
+const unchanged = <R>(result: R): Change<R> => ({ result, events: [] });
+
+/** A new order holds its ticket: recorded as `created`, version 0, with `order:created`. */
+export function placeOrder(order: NewOrder, createdAt: string, ticketVersion: number): Change<Order> {
+  const status = OrderStatus.Created;
+  return {
+    // Built from what is written, not read back: one query less on the API's hot path.
+    result: {
+      id: order.orderId,
+      userId: order.userId,
+      status,
+      expiresAt: order.expiresAt,
+      version: 0,
+      ticket: { ...order.ticket, version: ticketVersion },
+    },
+    insert: newRecord(order, status, createdAt),
+    events: [orderCreated(order, status)],
+  };
+}
+
+/** DELETE: an active order is cancelled, with `order:cancelled`; an ended one stays as it is. */
+export const cancelByUser = (orderId: string): Command<{ status: OrderStatus | undefined }> => ({
+  orderId,
+  decide(current) {
+    if (!current || current.tombstone || !isActive(current.status)) return unchanged({ status: current?.status });
+    const update = transition(current, OrderStatus.Cancelled);
+    return {
+      result: { status: update.status },
+      update,
+      events: [orderCancelled(current, update.version)],
+      ending: 'cancelled-by-user',
+    };
+  },
+});
+
+/**
+ * The deadline passed unpaid: `expiration:complete`, then the order is cancelled (`order:cancelled`).
+ * No record means the API never recorded the order: a tombstone takes its id (OrderRecord.tombstone).
+ */
+export const expire = (order: NewOrder, now: string): Command<{ status: OrderStatus }> => ({
+  orderId: order.orderId,
+  decide(current) {
+    if (!current) {
+      return {
+        result: { status: OrderStatus.Cancelled },
+        insert: { ...newRecord(order, OrderStatus.Cancelled, now), tombstone: true },
+        events: [],
+      };
+    }
+    if (!isActive(current.status)) return unchanged({ status: current.status });
+    const update = transition(current, OrderStatus.Cancelled);
+    return {
+      result: { status: update.status },
+      update,
+      events: [expirationComplete(current.id), orderCancelled(current, update.version)],
+      ending: 'expired',
+    };
+  },
+});
+
+export interface PaymentResult {
+  accepted: boolean;
+  status: OrderStatus;
+}
+
+/**
+ * A payment completes the order while it is active. Otherwise it is refused with `payment:rejected`
+ * (invariant 5), unless it is the very payment that already completed the order (a redelivery).
+ */
+export const pay = (payment: Payment): Command<PaymentResult> => ({
+  orderId: payment.orderId,
+  decide(current) {
+    if (current && isActive(current.status)) {
+      const update = transition(current, OrderStatus.Complete, { paymentId: payment.id });
+      return { result: { accepted: true, status: update.status }, update, events: [], ending: 'paid' };
+    }
+    if (current?.paymentId === payment.id) return unchanged({ accepted: true, status: current.status });
+    const reason = current ? `order ${current.id} is already ${current.status}` : `order ${payment.orderId} is unknown`;
+    return {
+      result: { accepted: false, status: current?.status ?? OrderStatus.Cancelled },
+      events: [paymentRejected(payment, reason)],
+    };
+  },
+});
+
+/** A payment that came after the order ended: refused, so the payments service refunds it. */
+export const refusePayment = (payment: Payment, reason: string): Change<void> => ({
+  result: undefined,
+  events: [paymentRejected(payment, reason)],
+});
+
+/**
+ * Where a payment is decided. While the order is active, its workflow decides, since it races
+ * the payment against the deadline; once the order has ended (or is unknown), the database
+ * decides alone with `pay`.
+ */
+export const paymentRoute = (order: Pick<Order, 'status'> | undefined): 'signal-workflow' | 'decide-in-database' =>
+  order && isActive(order.status) ? 'signal-workflow' : 'decide-in-database';
+
+const newRecord = (order: NewOrder, status: OrderStatus, createdAt: string): OrderRecord => ({
+  id: order.orderId,
+  userId: order.userId,
+  ticketId: order.ticket.id,
+  status,
+  expiresAt: order.expiresAt,
+  version: 0,
+  paymentId: null,
+  createdAt,
+  tombstone: false,
+});

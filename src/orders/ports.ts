@@ -1,0 +1,30 @@
+import type { Change, Command } from './decisions';
+import type { NewOrder, Order, Payment, Ticket } from './order';
+
+/** What the domain needs from persistence; store/ implements it and applies each change in one transaction. */
+export interface OrderRepository {
+  find(orderId: string): Promise<Order | undefined>;
+  /** The user's orders, each with its ticket, oldest first. */
+  listByUser(userId: string): Promise<Order[]>;
+  /** Writes a decided change (no read): a new order, or events alone. */
+  record<R>(change: Change<R>): Promise<R>;
+  /** Reads the order, lets the command decide, and writes what it decided, in one transaction. */
+  apply<R>(command: Command<R>): Promise<R>;
+}
+
+export interface TicketLookup {
+  /** The ticket, and whether an active order holds it, in one query (the API's hot path). */
+  findForOrder(ticketId: string): Promise<{ ticket: Ticket; reserved: boolean } | undefined>;
+}
+
+/** The Temporal side of an order (temporal/order-workflows.ts implements it). */
+export interface OrderWorkflows {
+  /** Starts the order's workflow; it will end the order whatever happens next. */
+  start(order: NewOrder): Promise<void>;
+  /** Ends a workflow whose order was never recorded (the ticket was taken meanwhile). */
+  discard(orderId: string, reason: string): Promise<void>;
+  /** Tells the workflow the user cancelled the order, so it stops waiting. */
+  notifyCancelled(orderId: string): Promise<void>;
+  /** Hands a payment to the order's workflow; false when the workflow has already ended. */
+  signalPayment(payment: Payment): Promise<boolean>;
+}

@@ -1,0 +1,35 @@
+import { InvalidTransitionError } from './errors';
+import { OrderStatus, type OrderRecord } from './order';
+
+/**
+ * The order's state machine: from each status, the statuses it may move to. `complete` and
+ * `cancelled` are final (invariant 2). `awaiting:payment` is part of the contract's statuses;
+ * this service moves an order straight from `created` to its end.
+ */
+const ALLOWED: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  [OrderStatus.Created]: [OrderStatus.AwaitingPayment, OrderStatus.Complete, OrderStatus.Cancelled],
+  [OrderStatus.AwaitingPayment]: [OrderStatus.Complete, OrderStatus.Cancelled],
+  [OrderStatus.Complete]: [],
+  [OrderStatus.Cancelled]: [],
+};
+
+export const canTransition = (from: OrderStatus, to: OrderStatus): boolean => ALLOWED[from].includes(to);
+
+/** A change of one order's status: written only if the order is still at `expectedVersion`. */
+export interface OrderUpdate {
+  orderId: string;
+  expectedVersion: number;
+  status: OrderStatus;
+  /** Every change of an order bumps its version by one (DESIGN.md). */
+  version: number;
+  paymentId?: string;
+}
+
+export function transition(
+  order: Pick<OrderRecord, 'id' | 'status' | 'version'>,
+  to: OrderStatus,
+  extra: Pick<OrderUpdate, 'paymentId'> = {},
+): OrderUpdate {
+  if (!canTransition(order.status, to)) throw new InvalidTransitionError(order.id, order.status, to);
+  return { orderId: order.id, expectedVersion: order.version, status: to, version: order.version + 1, ...extra };
+}

@@ -1,0 +1,28 @@
+/**
+ * What the database drivers' errors mean, in one place: better-sqlite3's and pg's codes differ.
+ */
+type DriverError = { code?: string; constraint?: string; message?: string };
+
+/** The database refused a duplicate: `on` picks the one-active-order-per-ticket index, or any key. */
+export function isUniqueViolation(err: unknown, on: 'ticket' | 'any'): boolean {
+  const e = err as DriverError;
+  const sqlite = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  const postgres = e.code === '23505';
+  if (!sqlite && !postgres) return false;
+  if (on === 'any') return true;
+  return postgres ? e.constraint === 'orders_one_active_per_ticket' : /orders\.ticket_id/.test(e.message ?? '');
+}
+
+/**
+ * The database is down or busy: the same call may succeed later, and nothing was written.
+ * PostgreSQL: class 08 (connection exception), 53 (insufficient resources), 57P (shutdown,
+ * restart, "cannot connect now"); pg's own "Connection terminated" when the socket drops.
+ */
+const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+const TRANSIENT_POSTGRES_CODE = /^(08|53|57P)/;
+
+export function isTransientDatabaseError(err: unknown): boolean {
+  const e = err as DriverError;
+  if (e.code && (TRANSIENT_CODES.has(e.code) || TRANSIENT_POSTGRES_CODE.test(e.code))) return true;
+  return e.message?.startsWith('Connection terminated') === true;
+}

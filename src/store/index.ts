@@ -1,0 +1,43 @@
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { migrateToLatest, openDatabase } from './database';
+import { OrderStore, type StoreHooks } from './orders';
+import { OutboxStore } from './outbox';
+import type { DatabaseKind, Db } from './schema';
+import { TicketStore } from './tickets';
+
+export type { StoreHooks } from './orders';
+
+/** Persistence of one process: tickets, orders and the outbox over one database (a pool on PostgreSQL). */
+export interface Store {
+  db: Db;
+  kind: DatabaseKind;
+  tickets: TicketStore;
+  orders: OrderStore;
+  outbox: OutboxStore;
+  close(): Promise<void>;
+}
+
+export function createStore(db: Db, kind: DatabaseKind, hooks: StoreHooks = {}): Store {
+  return {
+    db,
+    kind,
+    tickets: new TicketStore(db),
+    orders: new OrderStore(db, kind, hooks),
+    outbox: new OutboxStore(db),
+    close: () => db.destroy(),
+  };
+}
+
+/** Opens the configured database, brings its schema up to date, and returns the store over it. */
+export async function openStore(database: Config['database'], logger: Logger, hooks: StoreHooks = {}): Promise<Store> {
+  const { db, kind } = openDatabase(database, logger);
+  try {
+    const applied = await migrateToLatest(db, kind);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return createStore(db, kind, hooks);
+}

@@ -1,0 +1,155 @@
+import type { Change, Command } from '../orders/decisions';
+import { ConcurrentChangeError, OrderExpiredBeforeRecordedError, TicketAlreadyReservedError } from '../orders/errors';
+import type { Order, OrderEnding, OrderRecord } from '../orders/order';
+import type { OrderRepository } from '../orders/ports';
+import type { OrderUpdate } from '../orders/transitions';
+import { isUniqueViolation } from './driver-errors';
+import { appendToOutbox } from './outbox';
+import type { DatabaseKind, Db, OrderTable } from './schema';
+import { inTransaction, type Trx } from './transactions';
+
+/** What the store tells its process after a commit. */
+export interface StoreHooks {
+  /** Events went into the outbox: this process's relay publishes at once instead of at its next poll. */
+  eventsWritten?(): void;
+  /** A new order was recorded: for metrics. */
+  orderPlaced?(orderId: string): void;
+  /** This commit ended an order (a retry that finds it ended does not call it again): for metrics. */
+  orderEnded?(ending: OrderEnding, orderId: string): void;
+}
+
+/**
+ * Orders and the events their changes cause. Every change that the domain decided is written
+ * with its events in one transaction, and each update is conditional on the version it was
+ * decided on, so the database decides races between payment, expiry and cancellation (invariant 2).
+ */
+export class OrderStore implements OrderRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly kind: DatabaseKind,
+    private readonly hooks: StoreHooks = {},
+  ) {}
+
+  async find(id: string): Promise<Order | undefined> {
+    const row = await this.withTicket().where('orders.id', '=', id).executeTakeFirst();
+    return row && toOrder(row);
+  }
+
+  async listByUser(userId: string): Promise<Order[]> {
+    const rows = await this.withTicket()
+      .where('orders.user_id', '=', userId)
+      .orderBy('orders.created_at')
+      .orderBy('orders.id')
+      .execute();
+    return rows.map(toOrder);
+  }
+
+  async record<R>(change: Change<R>): Promise<R> {
+    try {
+      await inTransaction(this.db, this.kind, (trx) => write(trx, change));
+    } catch (err) {
+      if (change.insert && isUniqueViolation(err, 'ticket')) throw new TicketAlreadyReservedError();
+      if (change.insert && isUniqueViolation(err, 'any')) throw new OrderExpiredBeforeRecordedError();
+      throw err;
+    }
+    this.committed(change);
+    return change.result;
+  }
+
+  async apply<R>(command: Command<R>): Promise<R> {
+    const change = await inTransaction(this.db, this.kind, async (trx) => {
+      const row = await trx.selectFrom('orders').selectAll().where('id', '=', command.orderId).executeTakeFirst();
+      const decided = command.decide(row && toRecord(row));
+      await write(trx, decided);
+      return decided;
+    });
+    this.committed(change);
+    return change.result;
+  }
+
+  private committed(change: Change<unknown>): void {
+    if (change.events.length > 0) this.hooks.eventsWritten?.();
+    if (change.insert && !change.insert.tombstone) this.hooks.orderPlaced?.(change.insert.id);
+    const orderId = change.update?.orderId;
+    if (change.ending && orderId) this.hooks.orderEnded?.(change.ending, orderId);
+  }
+
+  private withTicket() {
+    return this.db
+      .selectFrom('orders')
+      .innerJoin('tickets', 'tickets.id', 'orders.ticket_id')
+      .where('orders.tombstone', '=', 0)
+      .select([
+        'orders.id as id',
+        'orders.user_id as userId',
+        'orders.status as status',
+        'orders.expires_at as expiresAt',
+        'orders.version as version',
+        'tickets.id as ticketId',
+        'tickets.title as ticketTitle',
+        'tickets.price as ticketPrice',
+        'tickets.version as ticketVersion',
+      ]);
+  }
+}
+
+async function write(trx: Trx, change: Change<unknown>): Promise<void> {
+  if (change.insert) await trx.insertInto('orders').values(toRow(change.insert)).execute();
+  if (change.update) await update(trx, change.update);
+  await appendToOutbox(trx, change.events);
+}
+
+/** Writes the new status only if nobody changed the order since it was read. */
+async function update(trx: Trx, u: OrderUpdate): Promise<void> {
+  const result = await trx
+    .updateTable('orders')
+    .set({ status: u.status, version: u.version, ...(u.paymentId ? { payment_id: u.paymentId } : {}) })
+    .where('id', '=', u.orderId)
+    .where('version', '=', u.expectedVersion)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== 1n) throw new ConcurrentChangeError(u.orderId);
+}
+
+type OrderRow = Awaited<ReturnType<ReturnType<OrderStore['withTicket']>['executeTakeFirstOrThrow']>>;
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    userId: row.userId,
+    status: row.status,
+    expiresAt: row.expiresAt,
+    version: Number(row.version),
+    ticket: {
+      id: row.ticketId,
+      title: row.ticketTitle,
+      price: Number(row.ticketPrice),
+      version: Number(row.ticketVersion),
+    },
+  };
+}
+
+type StoredOrder = { [K in keyof OrderTable]: K extends 'tombstone' ? number : OrderTable[K] };
+
+const toRecord = (row: StoredOrder): OrderRecord => ({
+  id: row.id,
+  userId: row.user_id,
+  ticketId: row.ticket_id,
+  status: row.status,
+  expiresAt: row.expires_at,
+  version: Number(row.version),
+  paymentId: row.payment_id,
+  createdAt: row.created_at,
+  tombstone: Number(row.tombstone) === 1,
+});
+
+const toRow = (record: OrderRecord): StoredOrder => ({
+  id: record.id,
+  user_id: record.userId,
+  ticket_id: record.ticketId,
+  status: record.status,
+  expires_at: record.expiresAt,
+  version: record.version,
+  payment_id: record.paymentId,
+  created_at: record.createdAt,
+  tombstone: record.tombstone ? 1 : 0,
+});

@@ -1,0 +1,42 @@
+import type { Generated, Kysely } from 'kysely';
+import type { Config } from '../config';
+import type { OrderStatus } from '../orders/order';
+
+/** The tables as the database holds them (snake_case; the store maps rows to the domain's types). */
+export interface TicketTable {
+  id: string;
+  title: string;
+  price: number;
+  version: number;
+}
+
+export interface OrderTable {
+  id: string;
+  user_id: string;
+  ticket_id: string;
+  status: OrderStatus;
+  expires_at: string;
+  version: number;
+  payment_id: string | null;
+  created_at: string;
+  /** 1 for the record an expiry leaves when the API never recorded the order (see README, invariant 1). */
+  tombstone: Generated<number>;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  msg_id: string;
+  subject: string;
+  data: string;
+  created_at: string;
+  published_at: string | null;
+}
+
+export interface Tables {
+  tickets: TicketTable;
+  orders: OrderTable;
+  outbox: OutboxTable;
+}
+
+export type Db = Kysely<Tables>;
+export type DatabaseKind = Config['database']['kind'];
