@@ -1,0 +1,38 @@
+/**
+ * What the deployment files must agree with, read from the service's own code instead of a copy
+ * kept here: renaming a variable or a search attribute in src/ moves these checks along with it.
+ */
+import { ConfigError, loadConfig } from '../../src/config';
+import { SearchAttributes } from '../../src/workflows/shared';
+
+/** The variables the config module refuses to start without: those an empty environment lacks. */
+export function requiredConfigVariables(): string[] {
+  try {
+    loadConfig({});
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // ConfigError lists one `  - NAME: reason` line per invalid variable.
+    const names = [...error.message.matchAll(/^\s*- ([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
+    if (names.length === 0) throw new Error(`src/config.ts: no variable names in its error: ${error.message}`);
+    return [...new Set(names)];
+  }
+  return [];
+}
+
+export interface SearchAttribute {
+  name: string;
+  /** Temporal's type name, e.g. KEYWORD or KEYWORD_LIST */
+  type: string;
+}
+
+/** The custom search attributes the order workflow sets. */
+export const workflowSearchAttributes = (): SearchAttribute[] =>
+  Object.values(SearchAttributes).map(({ name, type }) => ({ name, type }));
+
+/** `OrderId:Keyword`, the temporal CLI's spelling: KEYWORD_LIST is KeywordList. */
+export const cliSpelling = ({ name, type }: SearchAttribute): string =>
+  `${name}:${type
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('')}`;
