@@ -1,13 +1,11 @@
 /** docker-compose.yml: compose itself parses it, then the stack's own rules. */
 import { isRecord, parseYamlDocuments, recordAt, withTempFile } from './files';
-import { cliSpelling, requiredConfigVariables, workflowSearchAttributes } from './from-source';
+import { cliSpelling, PLACEHOLDER, requiredConfigVariables, workflowSearchAttributes } from './from-source';
 import { isPinnedImage } from './images';
 import { messageOf, type Report } from './report';
 import { problemsOf, requireTool, run, versionOf } from './tools';
 
 const COMPOSE = ['-f', 'docker-compose.yml'];
-/** Any value will do for a syntax check. */
-const PLACEHOLDER = 'validate-only';
 const SERVICES = [
   'orders-api',
   'orders-worker',

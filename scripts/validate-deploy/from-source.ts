@@ -2,6 +2,8 @@
  * What the deployment files must agree with, read from the service's own code instead of a copy
  * kept here: renaming a variable or a search attribute in src/ moves these checks along with it.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import { SearchAttributes } from '../../src/workflows/shared';
 
@@ -17,6 +19,22 @@ export function requiredConfigVariables(): string[] {
     return [...new Set(names)];
   }
   return [];
+}
+
+/** Any value will do where only the shape of the configuration matters. */
+export const PLACEHOLDER = 'validate-only';
+
+/**
+ * Where the worker loads its prebuilt workflow bundle from under an environment such as a Dockerfile
+ * stage's; undefined when it would bundle the workflows at start. Throws ConfigError when the
+ * environment is not a valid configuration.
+ */
+export function workflowBundleUnder(environment: Readonly<Record<string, string>>): string | undefined {
+  const required = Object.fromEntries(requiredConfigVariables().map((name) => [name, PLACEHOLDER]));
+  // A Temporal profile file that does not exist: a developer's own profile (certificate paths of
+  // their machine) must not take part. Temporal's envconfig name, not one of src/config.ts.
+  const noProfileFile = { TEMPORAL_CONFIG_FILE: path.join(os.tmpdir(), 'validate-deploy-no-such-dir', 'none.toml') };
+  return loadConfig({ ...required, ...noProfileFile, ...environment }).workflowBundle;
 }
 
 export interface SearchAttribute {
