@@ -1,0 +1,178 @@
+/**
+ * The order domain on its own: plain functions, no database, no Temporal, no bus. Every
+ * transition of the state machine, and what each decision writes and publishes.
+ */
+import { cancelByUser, expire, pay, paymentRoute, placeOrder, refusePayment } from '../../src/orders/decisions';
+import { InvalidTransitionError } from '../../src/orders/errors';
+import { OrderStatus, type NewOrder, type OrderRecord } from '../../src/orders/order';
+import { canTransition, transition } from '../../src/orders/transitions';
+
+const { Created, AwaitingPayment, Complete, Cancelled } = OrderStatus;
+const ALL = [Created, AwaitingPayment, Complete, Cancelled];
+
+const order: NewOrder = {
+  orderId: 'o1',
+  userId: 'u1',
+  ticket: { id: 't1', title: 'concert', price: 10 },
+  expiresAt: '2026-01-01T00:15:00.000Z',
+};
+const record = (status: OrderRecord['status'], extra: Partial<OrderRecord> = {}): OrderRecord => ({
+  id: 'o1',
+  userId: 'u1',
+  ticketId: 't1',
+  status,
+  expiresAt: order.expiresAt,
+  version: 3,
+  paymentId: null,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  tombstone: false,
+  ...extra,
+});
+const payment = { id: 'p1', orderId: 'o1', stripeId: 'ch_1' };
+
+describe('the state machine', () => {
+  const allowed: Array<[string, string]> = [
+    [Created, AwaitingPayment],
+    [Created, Complete],
+    [Created, Cancelled],
+    [AwaitingPayment, Complete],
+    [AwaitingPayment, Cancelled],
+  ];
+
+  test.each(ALL.flatMap((from) => ALL.map((to) => [from, to] as const)))(
+    'when an order in %s is moved to %s, then it is allowed only along the contract',
+    (from, to) => {
+      const expected = allowed.some(([f, t]) => f === from && t === to);
+      expect(canTransition(from, to)).toBe(expected);
+      if (expected) {
+        expect(transition({ id: 'o1', status: from, version: 3 }, to)).toEqual({
+          orderId: 'o1',
+          expectedVersion: 3,
+          status: to,
+          version: 4,
+        });
+      } else {
+        expect(() => transition({ id: 'o1', status: from, version: 3 }, to)).toThrow(InvalidTransitionError);
+      }
+    },
+  );
+});
+
+describe('placing an order', () => {
+  test('when an order is placed, then it is recorded as created, version 0, with order:created', () => {
+    const change = placeOrder(order, '2026-01-01T00:00:00.000Z', 7);
+    expect(change.insert).toEqual({ ...record(Created), version: 0 });
+    expect(change.result).toEqual({
+      id: 'o1',
+      userId: 'u1',
+      status: Created,
+      expiresAt: order.expiresAt,
+      version: 0,
+      ticket: { id: 't1', title: 'concert', price: 10, version: 7 },
+    });
+    expect(change.events).toEqual([
+      {
+        subject: 'order:created',
+        msgId: 'order:created:o1',
+        data: {
+          id: 'o1',
+          version: 0,
+          status: Created,
+          userId: 'u1',
+          expiresAt: order.expiresAt,
+          ticket: { id: 't1', price: 10 },
+        },
+      },
+    ]);
+  });
+});
+
+describe('cancelling, expiring and paying', () => {
+  test('when an active order is cancelled by its user, then version + 1 and order:cancelled', () => {
+    const change = cancelByUser('o1').decide(record(Created));
+    expect(change).toMatchObject({ result: { status: Cancelled }, ending: 'cancelled-by-user' });
+    expect(change.update).toEqual({ orderId: 'o1', expectedVersion: 3, status: Cancelled, version: 4 });
+    expect(change.events).toEqual([
+      { subject: 'order:cancelled', msgId: 'order:cancelled:o1', data: { id: 'o1', version: 4, ticket: { id: 't1' } } },
+    ]);
+  });
+
+  test.each([[record(Complete)], [record(Cancelled)], [record(Cancelled, { tombstone: true })], [undefined]])(
+    'when the order to cancel is ended or missing (%j), then nothing changes',
+    (current) => {
+      expect(cancelByUser('o1').decide(current)).toEqual({ result: { status: current?.status }, events: [] });
+    },
+  );
+
+  test('when an active order expires, then expiration:complete, then order:cancelled', () => {
+    const change = expire(order, '2026-01-01T00:15:01.000Z').decide(record(AwaitingPayment));
+    expect(change).toMatchObject({ result: { status: Cancelled }, ending: 'expired', update: { version: 4 } });
+    expect(change.events.map((e) => e.msgId)).toEqual(['expiration:complete:o1', 'order:cancelled:o1']);
+  });
+
+  test('when the expiry finds no order, then a cancelled tombstone takes its id and nothing is published', () => {
+    const change = expire(order, '2026-01-01T00:15:01.000Z').decide(undefined);
+    expect(change.insert).toMatchObject({
+      id: 'o1',
+      status: Cancelled,
+      tombstone: true,
+      createdAt: '2026-01-01T00:15:01.000Z',
+    });
+    expect(change.events).toEqual([]);
+    expect(change.ending).toBeUndefined();
+  });
+
+  test.each([[Complete], [Cancelled]] as const)('when an order in %s expires, then nothing changes', (status) => {
+    expect(expire(order, 'now').decide(record(status))).toEqual({ result: { status }, events: [] });
+  });
+
+  test('when an active order is paid, then it is complete with the payment id and ends as paid', () => {
+    const change = pay(payment).decide(record(Created));
+    expect(change).toMatchObject({ result: { accepted: true, status: Complete }, ending: 'paid', events: [] });
+    expect(change.update).toEqual({ orderId: 'o1', expectedVersion: 3, status: Complete, version: 4, paymentId: 'p1' });
+  });
+
+  test('when the payment that completed the order comes again, then it is accepted and nothing changes', () => {
+    expect(pay(payment).decide(record(Complete, { paymentId: 'p1' }))).toEqual({
+      result: { accepted: true, status: Complete },
+      events: [],
+    });
+  });
+
+  test.each([
+    [record(Complete, { paymentId: 'p0' }), 'order o1 is already complete', Complete],
+    [record(Cancelled), 'order o1 is already cancelled', Cancelled],
+    [undefined, 'order o1 is unknown', Cancelled],
+  ])(
+    'when a payment finds the order ended or unknown (%j), then payment:rejected says why',
+    (current, reason, status) => {
+      const change = pay(payment).decide(current);
+      expect(change.result).toEqual({ accepted: false, status });
+      expect(change.update).toBeUndefined();
+      expect(change.events).toEqual([
+        { subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason } },
+      ]);
+    },
+  );
+
+  test('when a late payment is refused, then payment:rejected is keyed by the payment', () => {
+    expect(refusePayment(payment, 'late').events).toEqual([
+      { subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason: 'late' } },
+    ]);
+  });
+});
+
+describe('where a payment is decided', () => {
+  test.each([
+    [Created, 'signal-workflow'],
+    [AwaitingPayment, 'signal-workflow'],
+    [Complete, 'decide-in-database'],
+    [Cancelled, 'decide-in-database'],
+  ] as const)('when the order is %s, then the payment goes to %s', (status, route) => {
+    expect(paymentRoute({ status })).toBe(route);
+  });
+
+  test('when the order is unknown, then the database decides', () => {
+    expect(paymentRoute(undefined)).toBe('decide-in-database');
+  });
+});
