@@ -42,6 +42,44 @@ export default tseslint.config(
     },
   },
   {
+    // Layers read down, never up: the domain has no I/O and knows no edge; no edge below the API reaches into it.
+    files: ['src/orders/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../api/*',
+                '../store',
+                '../store/*',
+                '../events/*',
+                '../temporal/*',
+                '../activities',
+                '../workflows/*',
+              ],
+              message: 'The order domain imports no edge: the edges import it.',
+            },
+            {
+              group: ['node:*', '@temporalio/*', 'nats', 'kysely', 'better-sqlite3', 'pg', 'express', 'prom-client'],
+              message: 'The order domain does no I/O: persistence, Temporal and the bus sit at the edges.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/store/**/*.ts', 'src/events/**/*.ts', 'src/temporal/**/*.ts', 'src/activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../api', '../api/*'], message: 'A lower layer never imports the HTTP edge.' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
       globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' },
