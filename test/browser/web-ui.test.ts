@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { ROOT } from '../../scripts/lib/servers';
-import { sessionCookie } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
 import { CoreNatsPeer, eventually } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
@@ -31,7 +31,7 @@ if (!hasBrowser) {
   let page: Page;
   let peer: CoreNatsPeer;
   const user = newId();
-  const cookie = sessionCookie(user);
+  const cookie = sessionCookieForUser(user);
   let ui: string;
 
   beforeAll(async () => {

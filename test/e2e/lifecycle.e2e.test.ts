@@ -6,7 +6,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { orderStateQuery, orderWorkflowId, type OrderState } from '../../src/workflows/shared';
-import { sessionCookie } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
 import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
@@ -26,7 +26,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
   let events: Recorder;
   let temporal: Client;
   const user = newId();
-  const cookie = sessionCookie(user);
+  const cookie = sessionCookieForUser(user);
 
   beforeAll(async () => {
     system = await startSystem({ database, expirationSeconds: 3 });
@@ -140,7 +140,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
         system.request('POST', '/api/orders', {
-          headers: { cookie: sessionCookie(newId()) },
+          headers: { cookie: sessionCookieForUser(newId()) },
           body: { ticketId: ticket.id },
         }),
       ),

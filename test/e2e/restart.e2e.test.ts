@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config';
 import { startWorker } from '../../src/worker';
 import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
 import { requester } from '../support/api';
-import { sessionCookie, TEST_JWT_KEY } from '../support/auth';
+import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
 import { CoreNatsPeer, eventually, startTestNats, type TestNats } from '../support/nats';
 import { newId } from '../support/orders';
 
@@ -56,7 +56,7 @@ test("when every process is stopped past an order's deadline and started again, 
   });
   const logger = pino({ level: 'silent' });
   const workflowsPath = require.resolve('../../src/workflows');
-  const cookie = sessionCookie(newId());
+  const cookie = sessionCookieForUser(newId());
 
   // 1. the system runs; a ticket arrives and an order is created
   let worker = await startWorker(config, logger, { workflowsPath });

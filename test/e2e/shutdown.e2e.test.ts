@@ -10,7 +10,7 @@ import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { startWorker } from '../../src/worker';
 import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
-import { sessionCookie } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
 import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
@@ -22,7 +22,7 @@ let temporal: Client;
 /** Sessions of the test's own on the service's database: one holds locks, one watches who waits on them. */
 let other: PgClient;
 let watcher: PgClient;
-const cookie = sessionCookie(newId());
+const cookie = sessionCookieForUser(newId());
 
 beforeAll(async () => {
   system = await startSystem({ database: 'postgres', expirationSeconds: 2 });
