@@ -9,8 +9,9 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { ROOT } from '../../scripts/lib/servers';
+import { eventually } from '../../scripts/lib/eventually';
 import { sessionCookieForUser } from '../support/auth';
-import { CoreNatsPeer, eventually } from '../support/nats';
+import { CoreNatsPeer } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 

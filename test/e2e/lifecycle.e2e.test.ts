@@ -7,7 +7,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { orderStateQuery, orderWorkflowId, type OrderState } from '../../src/workflows/shared';
 import { sessionCookieForUser } from '../support/auth';
-import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
+import { CoreNatsPeer, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 

@@ -11,9 +11,10 @@ import { startApi } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { startWorker } from '../../src/worker';
 import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
+import { eventually } from '../../scripts/lib/eventually';
 import { requester } from '../support/api';
 import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
-import { CoreNatsPeer, eventually, startTestNats, type TestNats } from '../support/nats';
+import { CoreNatsPeer, startTestNats, type TestNats } from '../support/nats';
 import { newId } from '../support/orders';
 
 let dir: string;

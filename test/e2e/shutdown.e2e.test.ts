@@ -11,7 +11,8 @@ import { Client as PgClient } from 'pg';
 import { startWorker } from '../../src/worker';
 import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
 import { sessionCookieForUser } from '../support/auth';
-import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
+import { CoreNatsPeer, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { startApi } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
-import { eventually } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
 import { newId } from '../support/orders';
 import { startSystem } from '../support/system';
 import {

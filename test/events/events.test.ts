@@ -11,7 +11,8 @@ import { paymentHandlers, ticketHandlers } from '../../src/events/listeners';
 import { OutboxRelay } from '../../src/events/outbox-relay';
 import type { OrderStore } from '../../src/store/order-store';
 import { sqliteStore, type TestDatabase } from '../support/database';
-import { CoreNatsPeer, eventually, startTestNats, type Recorder, type TestNats } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
+import { CoreNatsPeer, startTestNats, type Recorder, type TestNats } from '../support/nats';
 import { newId, seedOrder } from '../support/orders';
 
 const logger = pino({ level: 'silent' });
