@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { ROOT } from '../../scripts/lib/servers';
 import { eventually } from '../../scripts/lib/eventually';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
 import { sessionCookieForUser } from '../support/auth';
 import { CoreNatsPeer } from '../support/nats';
 import { newId } from '../support/orders';
@@ -61,12 +62,13 @@ if (!hasBrowser) {
   });
 
   async function createOrder(title: string, price: number): Promise<{ id: string; expiresAt: string }> {
-    const ticketId = newId();
-    await peer.publish('ticket:created', { id: ticketId, version: 0, title, price, userId: newId() });
-    return eventually(async () => {
-      const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
-      return res.status === 201 ? (res.body as { id: string; expiresAt: string }) : undefined;
-    }, 'the order to be created');
+    const { reply } = await ticketThenOrder(
+      peer.publish,
+      (ticketId) => system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } }),
+      { title, price },
+    );
+    expect(reply.status).toBe(201);
+    return reply.body as { id: string; expiresAt: string };
   }
 
   const listUrl = (query: string) => `${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;

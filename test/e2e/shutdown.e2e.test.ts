@@ -12,6 +12,7 @@ import { startWorker } from '../../src/worker';
 import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
 import { sessionCookieForUser } from '../support/auth';
 import { eventually } from '../../scripts/lib/eventually';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
 import { CoreNatsPeer, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
@@ -45,14 +46,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-/** The tickets service publishes a ticket; resolves once the service has its copy. */
-async function publishTicket(): Promise<string> {
-  const id = newId();
-  await peer.publish('ticket:created', { id, version: 0, title: 'shutdown', price: 3, userId: newId() });
-  await eventually(() => system.db.store.findTicket(id), 'the ticket copy');
-  return id;
-}
-
 /** Resolves once a session of the service waits on a lock, running a statement that starts with `sql`. */
 async function someoneWaits(sql: string): Promise<void> {
   await eventually(async () => {
@@ -76,8 +69,11 @@ function track(stop: () => Promise<void>): { done: () => boolean; finished: Prom
 }
 
 test('when the worker is stopped while an expiry activity waits on the database, then the activity finishes and its events go out before the worker exits', async () => {
-  const ticketId = await publishTicket();
-  const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+  const { reply: res } = await ticketThenOrder(
+    peer.publish,
+    (ticketId) => system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } }),
+    { title: 'shutdown', price: 3 },
+  );
   expect(res.status).toBe(201);
   const order = res.body as { id: string };
 

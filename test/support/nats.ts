@@ -42,10 +42,11 @@ export class CoreNatsPeer {
   static async connect(url: string): Promise<CoreNatsPeer> {
     return new CoreNatsPeer(await connect({ servers: url }));
   }
-  publish(subject: string, data: unknown): Promise<void> {
+  /** A bound function, so that it can be handed on (to `ticketThenOrder`). */
+  readonly publish = (subject: string, data: unknown): Promise<void> => {
     this.nc.publish(subject, JSON.stringify(data));
     return this.nc.flush();
-  }
+  };
   /** Records every message on the subjects, for `waitFor`. */
   record(subjects: string[]): Recorder {
     return new Recorder(subjects.map((s) => this.nc.subscribe(s)));
