@@ -19,10 +19,16 @@ export async function startTestNats(): Promise<TestNats> {
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-nats-'));
   const start = async () => {
     const s = startNatsServer({ port, storeDir });
-    await waitForPort(port, 'nats-server', 20_000, s);
+    await waitForPort(port, 'nats-server', 20_000, s).catch(async (err: unknown) => {
+      await s.stop();
+      throw err;
+    });
     return s;
   };
-  let server = await start();
+  let server = await start().catch((err: unknown) => {
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     url: `nats://127.0.0.1:${port}`,
     pause: () => server.stop(),
