@@ -11,6 +11,7 @@ import { orderWorkflowId } from '../../src/workflows/shared';
 import { ROOT } from '../../scripts/lib/servers';
 import { eventually } from '../../scripts/lib/eventually';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
 import { CoreNatsPeer } from '../support/nats';
 import { newId } from '../support/orders';
@@ -62,11 +63,7 @@ if (!hasBrowser) {
   });
 
   async function createOrder(title: string, price: number): Promise<{ id: string; expiresAt: string }> {
-    const { reply } = await ticketThenOrder(
-      peer.publish,
-      (ticketId) => system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } }),
-      { title, price },
-    );
+    const { reply } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie), { title, price });
     expect(reply.status).toBe(201);
     return reply.body as { id: string; expiresAt: string };
   }

@@ -6,6 +6,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { orderStateQuery, orderWorkflowId, type OrderState } from '../../src/workflows/shared';
+import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
 import { CoreNatsPeer, type Recorder } from '../support/nats';
@@ -46,11 +47,10 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
 
   /** The tickets service publishes ticket:created (core NATS); POST until the service has its copy, then the 201. */
   async function ticketAndOrder(title?: string, price?: number) {
-    const { ticket, reply: res } = await ticketThenOrder(
-      peer.publish,
-      (ticketId) => system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } }),
-      { title, price },
-    );
+    const { ticket, reply: res } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie), {
+      title,
+      price,
+    });
     expect(res.status).toBe(201);
     return { ticket, order: res.body as ApiOrder };
   }

@@ -13,7 +13,7 @@ import { startWorker } from '../../src/worker';
 import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
 import { eventually } from '../../scripts/lib/eventually';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
-import { requester } from '../support/api';
+import { postOrder, requester } from '../support/api';
 import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
 import { CoreNatsPeer, startTestNats, type TestNats } from '../support/nats';
 import { newId } from '../support/orders';
@@ -64,12 +64,10 @@ test("when every process is stopped past an order's deadline and started again, 
   let worker = await startWorker(config, logger, { workflowsPath });
   let api = await startApi(config, logger);
   const peer = await CoreNatsPeer.connect(nats.url);
-  const { reply } = await ticketThenOrder(
-    peer.publish,
-    (ticketId) =>
-      requester(`http://127.0.0.1:${api.port}`)('POST', '/api/orders', { headers: { cookie }, body: { ticketId } }),
-    { title: 'durable', price: 5 },
-  );
+  const { reply } = await ticketThenOrder(peer.publish, postOrder(requester(`http://127.0.0.1:${api.port}`), cookie), {
+    title: 'durable',
+    price: 5,
+  });
   expect(reply.status).toBe(201);
   const order = reply.body as { id: string; expiresAt: string };
   await peer.close();

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { startWorker } from '../../src/worker';
 import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
+import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
 import { eventually } from '../../scripts/lib/eventually';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
@@ -69,11 +70,10 @@ function track(stop: () => Promise<void>): { done: () => boolean; finished: Prom
 }
 
 test('when the worker is stopped while an expiry activity waits on the database, then the activity finishes and its events go out before the worker exits', async () => {
-  const { reply: res } = await ticketThenOrder(
-    peer.publish,
-    (ticketId) => system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } }),
-    { title: 'shutdown', price: 3 },
-  );
+  const { reply: res } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie), {
+    title: 'shutdown',
+    price: 3,
+  });
   expect(res.status).toBe(201);
   const order = res.body as { id: string };
 
