@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const RUN_DIR_ENV = 'ORDERS_TEST_RUN_DIR';
-/** Where each run's folder goes, named `<jest pid>-<its start time>`. */
-export const RUNS_ROOT = path.join(os.tmpdir(), 'orders-test-runs');
+/** Where each run's folder goes, named `<jest pid>-<its start time>`: one root per user, who can end only their own. */
+export const RUNS_ROOT = path.join(os.tmpdir(), `orders-test-runs-${process.getuid?.() ?? 'user'}`);
 
 export interface Registered {
   pid: number;
