@@ -12,6 +12,7 @@ import { sessionCookie } from '../src/api/auth';
 import { Subjects } from '../src/orders/catalogue';
 import { orderWorkflowId } from '../src/workflows/shared';
 import { DEV_JWT_KEY } from './lib/dev-defaults';
+import { ticketThenOrder } from './lib/ticketing';
 
 const API = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -88,28 +89,20 @@ async function main(): Promise<void> {
   }
 
   step('1. The tickets service publishes ticket:created');
-  const ticket = {
-    id: new ObjectId().toHexString(),
-    version: 0,
-    title: 'Demo concert',
-    price: 42,
-    userId: new ObjectId().toHexString(),
+  const publish = async (subject: string, ticket: unknown) => {
+    nc.publish(subject, JSON.stringify(ticket));
+    await nc.flush();
+    console.log(`${at()} ${JSON.stringify(ticket)}`);
+    step('2. A user creates an order: POST /api/orders');
   };
-  nc.publish(Subjects.TicketCreated, JSON.stringify(ticket));
-  await nc.flush();
-  console.log(`${at()} ${JSON.stringify(ticket)}`);
-
-  step('2. A user creates an order: POST /api/orders');
-  let created: Order | undefined;
-  for (let i = 0; i < 50 && !created; i++) {
-    const res = await api('POST', '/api/orders', { ticketId: ticket.id });
-    if (res.status === 201) created = res.body as Order;
-    else if (res.status === 404)
-      await new Promise((r) => setTimeout(r, 100)); // the ticket copy is on its way
-    else fail(`POST /api/orders answered ${res.status}: ${JSON.stringify(res.body)}`);
-  }
-  if (!created) return fail('The service did not learn about the ticket within 5 s. Is the worker running?');
-  const order = created;
+  const { reply: res } = await ticketThenOrder(
+    publish,
+    (ticketId) => api('POST', '/api/orders', { ticketId }),
+    { title: 'Demo concert', price: 42 },
+    5_000,
+  ).catch(() => fail('The service did not learn about the ticket within 5 s. Is the worker running?'));
+  if (res.status !== 201) fail(`POST /api/orders answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const order = res.body as Order;
   watching.orderId = order.id;
   console.log(`${at()} 201 ${JSON.stringify(order)}`);
 

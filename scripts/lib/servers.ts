@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { SearchAttributes } from '../../src/workflows/shared';
+import { track } from './process-registry';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const tool = (name: string): string => {
@@ -29,6 +30,7 @@ export function spawnServer(
   output: 'inherit' | 'ignore' | 'pipe' = 'ignore',
 ): ServerProcess {
   const child = spawn(command, args, { stdio: ['ignore', output, output] });
+  track(child, name); // under jest, so that the run stops it even if its test does not
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     name,

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { track } from '../../scripts/lib/process-registry';
 import { ROOT } from '../../scripts/lib/servers';
 import { tokenFor } from '../support/auth';
 import { newId } from '../support/orders';
@@ -38,6 +39,7 @@ function schemathesis(args: string[]): Promise<{ code: number | null; report: st
   return new Promise((resolve, reject) => {
     // cwd: its example database and cassettes go to a temporary folder, not the checkout
     const child = spawn(SCHEMATHESIS, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child, 'schemathesis');
     let report = '';
     child.stdout.on('data', (chunk: Buffer) => (report += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (report += chunk.toString()));

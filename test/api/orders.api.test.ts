@@ -14,7 +14,7 @@ import { createStore, type Store } from '../../src/store';
 import { openDatabase } from '../../src/store/database';
 import type { OrderWorkflowInput } from '../../src/workflows/shared';
 import { listen, type Requester } from '../support/api';
-import { sessionCookie, TEST_JWT_KEY, tokenFor } from '../support/auth';
+import { sessionCookieForUser, TEST_JWT_KEY, tokenFor } from '../support/auth';
 import { databases, postgresStore, type TestDatabase } from '../support/database';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { newId, outboxSubjects } from '../support/orders';
@@ -54,7 +54,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
 
   const alice = newId();
   const bob = newId();
-  const as = (userId: string) => ({ cookie: sessionCookie(userId) });
+  const as = (userId: string) => ({ cookie: sessionCookieForUser(userId) });
 
   beforeAll(async () => {
     db = await openStore();
@@ -126,8 +126,8 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
 
     test('when the token has no exp (as the auth service signs it), then it is accepted by cookie, legacy cookie and Bearer', async () => {
       for (const headers of [
-        { cookie: sessionCookie(alice) } as Record<string, string>,
-        { cookie: sessionCookie(alice, 'express:sess') },
+        { cookie: sessionCookieForUser(alice) } as Record<string, string>,
+        { cookie: sessionCookieForUser(alice, 'express:sess') },
         { authorization: `Bearer ${tokenFor(alice)}` },
       ]) {
         expect((await request('GET', '/api/orders', { headers })).status).toBe(200);
@@ -328,7 +328,7 @@ describe('the REST API when PostgreSQL drops away', () => {
   let workflows: RecordingWorkflows;
   let request: Requester;
   let close: () => Promise<void>;
-  const as = { cookie: sessionCookie(newId()) };
+  const as = { cookie: sessionCookieForUser(newId()) };
 
   beforeAll(async () => {
     db = await postgresStore();

@@ -9,8 +9,11 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { ROOT } from '../../scripts/lib/servers';
-import { sessionCookie } from '../support/auth';
-import { CoreNatsPeer, eventually } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { postOrder } from '../support/api';
+import { sessionCookieForUser } from '../support/auth';
+import { CoreNatsPeer } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -31,7 +34,7 @@ if (!hasBrowser) {
   let page: Page;
   let peer: CoreNatsPeer;
   const user = newId();
-  const cookie = sessionCookie(user);
+  const cookie = sessionCookieForUser(user);
   let ui: string;
 
   beforeAll(async () => {
@@ -60,12 +63,9 @@ if (!hasBrowser) {
   });
 
   async function createOrder(title: string, price: number): Promise<{ id: string; expiresAt: string }> {
-    const ticketId = newId();
-    await peer.publish('ticket:created', { id: ticketId, version: 0, title, price, userId: newId() });
-    return eventually(async () => {
-      const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
-      return res.status === 201 ? (res.body as { id: string; expiresAt: string }) : undefined;
-    }, 'the order to be created');
+    const { reply } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie), { title, price });
+    expect(reply.status).toBe(201);
+    return reply.body as { id: string; expiresAt: string };
   }
 
   const listUrl = (query: string) => `${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`;

@@ -6,8 +6,10 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { orderStateQuery, orderWorkflowId, type OrderState } from '../../src/workflows/shared';
-import { sessionCookie } from '../support/auth';
-import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
+import { postOrder } from '../support/api';
+import { sessionCookieForUser } from '../support/auth';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { CoreNatsPeer, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -26,7 +28,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
   let events: Recorder;
   let temporal: Client;
   const user = newId();
-  const cookie = sessionCookie(user);
+  const cookie = sessionCookieForUser(user);
 
   beforeAll(async () => {
     system = await startSystem({ database, expirationSeconds: 3 });
@@ -43,21 +45,14 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     await system?.stop();
   });
 
-  /** What the tickets service does: publish ticket:created with core NATS. */
-  async function publishTicket(title = 'concert', price = 10) {
-    const ticket = { id: newId(), version: 0, title, price, userId: newId() };
-    await peer.publish('ticket:created', ticket);
-    return ticket;
-  }
-
-  /** POST until the service has the ticket (its copy arrives through NATS), then return the 201. */
-  async function createOrder(ticketId: string): Promise<ApiOrder> {
-    return eventually(async () => {
-      const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
-      if (res.status === 404) return undefined;
-      expect(res.status).toBe(201);
-      return res.body as ApiOrder;
-    }, 'POST /api/orders to answer 201');
+  /** The tickets service publishes ticket:created (core NATS); POST until the service has its copy, then the 201. */
+  async function ticketAndOrder(title?: string, price?: number) {
+    const { ticket, reply: res } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie), {
+      title,
+      price,
+    });
+    expect(res.status).toBe(201);
+    return { ticket, order: res.body as ApiOrder };
   }
 
   const getOrder = async (id: string) =>
@@ -66,8 +61,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     temporal.workflow.getHandle(orderWorkflowId(orderId)).result() as Promise<OrderState>;
 
   test('when nobody pays within the 3-second window, then expiration:complete and order:cancelled arrive and GET says cancelled', async () => {
-    const ticket = await publishTicket('concert', 10);
-    const order = await createOrder(ticket.id);
+    const { ticket, order } = await ticketAndOrder('concert', 10);
 
     // exactly the contract's example shape
     expect(Object.keys(order).sort()).toEqual(['expiresAt', 'id', 'status', 'ticket', 'userId', 'version']);
@@ -105,8 +99,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
   });
 
   test('when payment:created arrives within the window, then the order ends complete and never expires', async () => {
-    const ticket = await publishTicket('play', 25);
-    const order = await createOrder(ticket.id);
+    const { order } = await ticketAndOrder('play', 25);
     const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
     expect(await handle.query(orderStateQuery)).toMatchObject({ status: 'created' });
 
@@ -121,8 +114,7 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
   });
 
   test('when the user cancels with DELETE, then order:cancelled is published and the workflow ends at once', async () => {
-    const ticket = await publishTicket();
-    const order = await createOrder(ticket.id);
+    const { ticket, order } = await ticketAndOrder();
     const res = await system.request('DELETE', `/api/orders/${order.id}`, { headers: { cookie } });
     expect(res.status).toBe(204);
     expect(await events.waitFor('order:cancelled', (d) => d.id === order.id)).toEqual({
@@ -135,12 +127,12 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
   });
 
   test('when eight clients POST for one ticket at once, then exactly one gets 201', async () => {
-    const ticket = await publishTicket();
-    await createOrder(ticket.id).then((o) => system.request('DELETE', `/api/orders/${o.id}`, { headers: { cookie } }));
+    const { ticket, order } = await ticketAndOrder();
+    await system.request('DELETE', `/api/orders/${order.id}`, { headers: { cookie } });
     const results = await Promise.all(
       Array.from({ length: 8 }, () =>
         system.request('POST', '/api/orders', {
-          headers: { cookie: sessionCookie(newId()) },
+          headers: { cookie: sessionCookieForUser(newId()) },
           body: { ticketId: ticket.id },
         }),
       ),

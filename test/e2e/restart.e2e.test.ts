@@ -11,9 +11,11 @@ import { startApi } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { startWorker } from '../../src/worker';
 import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
-import { requester } from '../support/api';
-import { sessionCookie, TEST_JWT_KEY } from '../support/auth';
-import { CoreNatsPeer, eventually, startTestNats, type TestNats } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { postOrder, requester } from '../support/api';
+import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { CoreNatsPeer, startTestNats, type TestNats } from '../support/nats';
 import { newId } from '../support/orders';
 
 let dir: string;
@@ -55,21 +57,18 @@ test("when every process is stopped past an order's deadline and started again, 
     OUTBOX_POLL_MS: '50',
   });
   const logger = pino({ level: 'silent' });
-  const cookie = sessionCookie(newId());
+  const cookie = sessionCookieForUser(newId());
 
   // 1. the system runs; a ticket arrives and an order is created
   let worker = await startWorker(config, logger);
   let api = await startApi(config, logger);
   const peer = await CoreNatsPeer.connect(nats.url);
-  const ticketId = newId();
-  await peer.publish('ticket:created', { id: ticketId, version: 0, title: 'durable', price: 5, userId: newId() });
-  const order = await eventually(async () => {
-    const res = await requester(`http://127.0.0.1:${api.port}`)('POST', '/api/orders', {
-      headers: { cookie },
-      body: { ticketId },
-    });
-    return res.status === 201 ? (res.body as { id: string; expiresAt: string }) : undefined;
-  }, 'the order');
+  const { reply } = await ticketThenOrder(peer.publish, postOrder(requester(`http://127.0.0.1:${api.port}`), cookie), {
+    title: 'durable',
+    price: 5,
+  });
+  expect(reply.status).toBe(201);
+  const order = reply.body as { id: string; expiresAt: string };
   await peer.close();
 
   // 2. everything stops, and stays down until the deadline has passed

@@ -10,8 +10,11 @@ import pino from 'pino';
 import { Client as PgClient } from 'pg';
 import { startWorker } from '../../src/worker';
 import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
-import { sessionCookie } from '../support/auth';
-import { CoreNatsPeer, eventually, type Recorder } from '../support/nats';
+import { postOrder } from '../support/api';
+import { sessionCookieForUser } from '../support/auth';
+import { eventually } from '../../scripts/lib/eventually';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { CoreNatsPeer, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -22,7 +25,7 @@ let temporal: Client;
 /** Sessions of the test's own on the service's database: one holds locks, one watches who waits on them. */
 let other: PgClient;
 let watcher: PgClient;
-const cookie = sessionCookie(newId());
+const cookie = sessionCookieForUser(newId());
 
 beforeAll(async () => {
   system = await startSystem({ database: 'postgres', expirationSeconds: 2 });
@@ -45,14 +48,6 @@ afterAll(async () => {
   await temporal?.connection.close();
   await system?.stop();
 });
-
-/** The tickets service publishes a ticket; resolves once the service has its copy. */
-async function publishTicket(): Promise<string> {
-  const id = newId();
-  await peer.publish('ticket:created', { id, version: 0, title: 'shutdown', price: 3, userId: newId() });
-  await eventually(() => system.db.store.tickets.find(id), 'the ticket copy');
-  return id;
-}
 
 /** Resolves once a session of the service waits on a lock, running a statement that starts with `sql`. */
 async function someoneWaits(sql: string): Promise<void> {
@@ -77,8 +72,10 @@ function track(stop: () => Promise<void>): { done: () => boolean; finished: Prom
 }
 
 test('when the worker is stopped while an expiry activity waits on the database, then the activity finishes and its events go out before the worker exits', async () => {
-  const ticketId = await publishTicket();
-  const res = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+  const { reply: res } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie), {
+    title: 'shutdown',
+    price: 3,
+  });
   expect(res.status).toBe(201);
   const order = res.body as { id: string };
 

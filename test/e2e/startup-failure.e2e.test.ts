@@ -13,7 +13,7 @@ import { startWorker } from '../../src/worker';
 import { freePort, startNatsServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
 import { TEST_JWT_KEY } from '../support/auth';
 import { postgresStore, type TestDatabase } from '../support/database';
-import { eventually } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
 
 let db: TestDatabase;
 let nats: ServerProcess;

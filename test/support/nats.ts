@@ -19,10 +19,16 @@ export async function startTestNats(): Promise<TestNats> {
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-nats-'));
   const start = async () => {
     const s = startNatsServer({ port, storeDir });
-    await waitForPort(port, 'nats-server', 20_000, s);
+    await waitForPort(port, 'nats-server', 20_000, s).catch(async (err: unknown) => {
+      await s.stop();
+      throw err;
+    });
     return s;
   };
-  let server = await start();
+  let server = await start().catch((err: unknown) => {
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    throw err;
+  });
   return {
     url: `nats://127.0.0.1:${port}`,
     pause: () => server.stop(),
@@ -42,10 +48,11 @@ export class CoreNatsPeer {
   static async connect(url: string): Promise<CoreNatsPeer> {
     return new CoreNatsPeer(await connect({ servers: url }));
   }
-  publish(subject: string, data: unknown): Promise<void> {
+  /** A bound function, so that it can be handed on (to `ticketThenOrder`). */
+  readonly publish = (subject: string, data: unknown): Promise<void> => {
     this.nc.publish(subject, JSON.stringify(data));
     return this.nc.flush();
-  }
+  };
   /** Records every message on the subjects, for `waitFor`. */
   record(subjects: string[]): Recorder {
     return new Recorder(subjects.map((s) => this.nc.subscribe(s)));
@@ -92,21 +99,5 @@ export class Recorder {
   }
   stop(): void {
     this.subs.forEach((s) => s.unsubscribe());
-  }
-}
-
-/** Polls `probe` until it returns a value that is not undefined (no fixed sleeps in tests). */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

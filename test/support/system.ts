@@ -10,6 +10,7 @@ import { TEST_JWT_KEY } from './auth';
 import { postgresStore, sqliteStore, type TestDatabase } from './database';
 import { startTestNats, type TestNats } from './nats';
 import { newId } from './orders';
+import { startAll } from './start-all';
 
 export interface TestSystem {
   config: Config;
@@ -34,9 +35,9 @@ export async function startSystem(options: {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
     throw new Error('TEST_TEMPORAL_ADDRESS is not set: the jest global setup starts the Temporal dev server');
-  const [nats, db] = await Promise.all([
-    startTestNats(),
-    options.database === 'postgres' ? postgresStore() : sqliteStore(),
+  const [nats, db] = await startAll([
+    [startTestNats(), (n) => n.stop()],
+    [options.database === 'postgres' ? postgresStore() : sqliteStore(), (d) => d.cleanup()],
   ]);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-e2e-'));
   const config = loadConfig({

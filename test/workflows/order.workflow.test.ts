@@ -24,6 +24,7 @@ import {
 } from '../../src/workflows/shared';
 import { sqliteStore } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
+import { startAll } from '../support/start-all';
 import { createTimeSkippingEnv } from '../support/time-skipping';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -36,10 +37,10 @@ let store: Store;
 let taskQueue: string;
 
 beforeAll(async () => {
-  [env, bundle, db] = await Promise.all([
-    createTimeSkippingEnv(),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
-    sqliteStore(),
+  [env, bundle, db] = await startAll([
+    [createTimeSkippingEnv(), (e) => e.teardown()],
+    [bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }), () => {}],
+    [sqliteStore(), (d) => d.cleanup()],
   ]);
   store = db.store;
 });
