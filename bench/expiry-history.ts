@@ -1,0 +1,62 @@
+/** The Temporal part of an expiry, read from the histories of a sample of expired orders. */
+import type { Client } from '@temporalio/client';
+import { orderWorkflowId } from '../src/workflows/shared';
+import { runConcurrently, spread, type Spread } from './load';
+
+/** Every k-th order's history, for about this many of them (200 to 399); this many read at once. */
+const SAMPLE = 200;
+const CONCURRENCY = 16;
+
+/**
+ * The steps of an expiry: the timer fired after expiresAt; its workflow task waited for the worker;
+ * the activity waited for the worker, then ran; then the workflow completed.
+ */
+export type Step = 'timerFired' | 'taskWait' | 'activityWait' | 'activityRun' | 'completion';
+
+export interface TemporalSteps {
+  sampled: number;
+  steps: Record<Step, Spread>;
+  /** Workflow tasks that timed out: a worker too busy to take its sticky tasks in time. */
+  taskTimeouts: number;
+}
+
+/**
+ * From each sampled history: when the timer fired after expiresAt, how long its workflow task
+ * waited for the worker, how long the activity waited and ran, how long the workflow took to
+ * complete after it; and how many workflow tasks timed out.
+ */
+export async function expiryInTemporal(client: Client, expiries: Array<[string, number]>): Promise<TemporalSteps> {
+  const sample = expiries.filter((_, i) => i % Math.max(1, Math.floor(expiries.length / SAMPLE)) === 0);
+  const steps: Record<Step, number[]> = {
+    timerFired: [],
+    taskWait: [],
+    activityWait: [],
+    activityRun: [],
+    completion: [],
+  };
+  let taskTimeouts = 0;
+  await runConcurrently(sample.length, CONCURRENCY, async (i) => {
+    const [orderId, due] = sample[i]!;
+    const events = (await client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory()).events ?? [];
+    type Event = (typeof events)[number];
+    const ms = (e: Event) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    /** When the first event of a kind happened, at or after `after`. */
+    const at = (kind: (e: Event) => unknown, after = 0) =>
+      events.filter((e) => kind(e) && ms(e) >= after).map(ms)[0] ?? NaN;
+    taskTimeouts += events.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+    const fired = at((e) => e.timerFiredEventAttributes);
+    const scheduled = at((e) => e.activityTaskScheduledEventAttributes);
+    const started = at((e) => e.activityTaskStartedEventAttributes);
+    const completed = at((e) => e.activityTaskCompletedEventAttributes);
+    steps.timerFired.push(fired - due);
+    steps.taskWait.push(at((e) => e.workflowTaskStartedEventAttributes, fired) - fired);
+    steps.activityWait.push(started - scheduled);
+    steps.activityRun.push(completed - started);
+    steps.completion.push(at((e) => e.workflowExecutionCompletedEventAttributes) - completed);
+  });
+  return {
+    sampled: sample.length,
+    steps: Object.fromEntries(Object.entries(steps).map(([step, xs]) => [step, spread(xs)])) as Record<Step, Spread>,
+    taskTimeouts,
+  };
+}

@@ -1,0 +1,51 @@
+/** The bench's client of the API: its tickets, learnt from NATS, and POST /api/orders. */
+import http from 'node:http';
+import { ObjectId } from 'bson';
+import jwt from 'jsonwebtoken';
+import type { NatsConnection } from 'nats';
+import { sessionCookie } from '../src/api/auth';
+import { config, sleep } from './config';
+import type { Resources } from './resources';
+
+export type PostOrder = (ticketId: string) => Promise<{ status: number; body: string }>;
+
+/** POST /api/orders as a signed-in user. */
+export function restClient(resources: Resources, apiPort: number): PostOrder {
+  const cookie = sessionCookie(jwt.sign({ id: 'bench-user' }, config.jwtKey));
+  // node:http with keep-alive: a load generator several times lighter than fetch, which shares the 2 cores
+  const agent = new http.Agent({ keepAlive: true, maxSockets: config.concurrency });
+  resources.add('HTTP agent', () => agent.destroy());
+  return (ticketId) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ ticketId });
+      const req = http.request(
+        {
+          agent,
+          host: '127.0.0.1',
+          port: apiPort,
+          path: '/api/orders',
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+/** Publishes `count` tickets' ticket:created and waits until the API knows the last of them. */
+export async function seedTickets(nc: NatsConnection, post: PostOrder, count: number): Promise<string[]> {
+  const tickets = Array.from({ length: count }, () => new ObjectId().toHexString());
+  for (const id of tickets)
+    nc.publish('ticket:created', JSON.stringify({ id, version: 0, title: 'bench', price: 1, userId: 'u' }));
+  await nc.flush();
+  // a 404 means not yet
+  while ((await post(tickets[count - 1]!)).status === 404) await sleep(200);
+  return tickets;
+}
