@@ -4,7 +4,9 @@ import { ObjectId } from 'bson';
 import jwt from 'jsonwebtoken';
 import type { NatsConnection } from 'nats';
 import { sessionCookie } from '../src/api/auth';
-import { config, sleep } from './config';
+import { Subjects } from '../src/orders/catalogue';
+import { ticketThenOrder } from '../scripts/lib/ticketing';
+import { config } from './config';
 import type { Resources } from './resources';
 
 export type PostOrder = (ticketId: string) => Promise<{ status: number; body: string }>;
@@ -39,13 +41,18 @@ export function restClient(resources: Resources, apiPort: number): PostOrder {
     });
 }
 
-/** Publishes `count` tickets' ticket:created and waits until the API knows the last of them. */
+/**
+ * Publishes `count` tickets' ticket:created, then one more through the shared "ticket, then order"
+ * helper: the service consumes tickets in order, so once it knows that last one it knows them all.
+ */
 export async function seedTickets(nc: NatsConnection, post: PostOrder, count: number): Promise<string[]> {
+  const publish = async (subject: string, data: unknown) => {
+    nc.publish(subject, JSON.stringify(data));
+    await nc.flush();
+  };
   const tickets = Array.from({ length: count }, () => new ObjectId().toHexString());
   for (const id of tickets)
-    nc.publish('ticket:created', JSON.stringify({ id, version: 0, title: 'bench', price: 1, userId: 'u' }));
-  await nc.flush();
-  // a 404 means not yet
-  while ((await post(tickets[count - 1]!)).status === 404) await sleep(200);
+    nc.publish(Subjects.TicketCreated, JSON.stringify({ id, version: 0, title: 'bench', price: 1, userId: 'u' }));
+  await ticketThenOrder(publish, post, { title: 'bench', price: 1 }, 120_000);
   return tickets;
 }

@@ -40,7 +40,7 @@ async function bench(resources: Resources): Promise<Results> {
 
   // The service learns the tickets from NATS first: N for each of the two measured rounds, then the warm-up's.
   const post = restClient(resources, stack.apiPort);
-  const tickets = await seedTickets(stack.nc, post, 2 * orders + warmup + 1);
+  const tickets = await seedTickets(stack.nc, post, 2 * orders + warmup);
   const cancelled = receiveCancellations(stack.nc);
 
   const { creation, expiries } = await measureCreation(stack, post, tickets);
