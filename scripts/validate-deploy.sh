@@ -384,8 +384,8 @@ stages = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M | re.I)
 if len(stages) < 3:
     problems.append("expected a multi-stage build")
 base = re.search(r"^ARG NODE_IMAGE=(\S+)", text, re.M)
-if not base or not re.fullmatch(r"node:24\.\d+\.\d+-bookworm-slim", base.group(1)):
-    problems.append("the base image should be a pinned node:24.x.y-bookworm-slim")
+if not base or not re.fullmatch(r"node:26\.\d+\.\d+-bookworm-slim", base.group(1)):
+    problems.append("the base image should be a pinned node:26.x.y-bookworm-slim")
 runtime = text[text.lower().rfind("\nfrom "):]
 for needle, why in (
     ("WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js", "the runtime stage must set WORKFLOW_BUNDLE"),
