@@ -7,11 +7,12 @@
 # workflow bundle) and prod-deps (npm ci --omit=dev, native modules compiled here) -> runtime
 # (slim Node, no compilers, non-root).
 
-ARG NODE_IMAGE=node:24.21.0-bookworm-slim
-# better-sqlite3: package.json pins 12.x for Node 20 (13.x needs Node >= 22); on Node 24, 12.x aborts
-# at random in Statement::~Statement (RemoveEnvironmentCleanupHook), so this image swaps in 13.x
-# (N-API, prebuilt inside the package): same API, no compiler needed.
-ARG BETTER_SQLITE3_NODE24=13.2.0
+# Node 26, the Active LTS (the same exact version as scripts/test-node26.sh, which runs the suite on it).
+ARG NODE_IMAGE=node:26.10.0-bookworm-slim
+# better-sqlite3: package.json pins 12.x for Node 20 (13.x needs Node >= 22); 12.x aborted at random
+# on Node 24 in Statement::~Statement (RemoveEnvironmentCleanupHook), so this image swaps in 13.x
+# (N-API, prebuilt inside the package): same API, no compiler needed, and it passes the suite on 26.
+ARG BETTER_SQLITE3_NODE26=13.2.0
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
@@ -29,9 +30,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 FROM toolchain AS build
-ARG BETTER_SQLITE3_NODE24
+ARG BETTER_SQLITE3_NODE26
 COPY package.json package-lock.json ./
-RUN npm ci && npm install --no-save "better-sqlite3@${BETTER_SQLITE3_NODE24}"
+RUN npm ci && npm install --no-save "better-sqlite3@${BETTER_SQLITE3_NODE26}"
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle-workflows.ts ./scripts/bundle-workflows.ts
 COPY src ./src
@@ -39,9 +40,9 @@ COPY src ./src
 RUN npm run build && test -f dist/workflow-bundle.js && test -f dist/worker.js && test -f dist/api/server.js
 
 FROM toolchain AS prod-deps
-ARG BETTER_SQLITE3_NODE24
+ARG BETTER_SQLITE3_NODE26
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm install --no-save --omit=dev "better-sqlite3@${BETTER_SQLITE3_NODE24}" && npm cache clean --force
+RUN npm ci --omit=dev && npm install --no-save --omit=dev "better-sqlite3@${BETTER_SQLITE3_NODE26}" && npm cache clean --force
 
 FROM base AS runtime
 ENV NODE_ENV=production \

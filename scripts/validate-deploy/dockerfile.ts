@@ -28,8 +28,8 @@ function dockerfileProblems(): string[] {
   const stages = [...text.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)];
   if (stages.length < 3) problems.push('expected a multi-stage build');
   const baseImage = /^ARG NODE_IMAGE=(\S+)/m.exec(text)?.[1] ?? '';
-  if (!/^node:24\.\d+\.\d+-bookworm-slim$/.test(baseImage)) {
-    problems.push('the base image should be a pinned node:24.x.y-bookworm-slim');
+  if (!/^node:26\.\d+\.\d+-bookworm-slim$/.test(baseImage)) {
+    problems.push('the base image should be a pinned node:26.x.y-bookworm-slim');
   }
   const runtime = text.slice(text.toLowerCase().lastIndexOf('\nfrom '));
   for (const [needle, why] of RUNTIME_STAGE_NEEDS) if (!runtime.includes(needle)) problems.push(why);
