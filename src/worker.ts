@@ -10,7 +10,8 @@ import type { Config } from './config';
 import { runConsumer } from './events/consumer';
 import { connectEventBus, publishEvent } from './events/jetstream';
 import { OutboxRelay } from './events/outbox-relay';
-import { paymentHandlers } from './events/payments-consumer';
+import { PAYMENTS_CONSUMER, paymentHandlers } from './events/payments-consumer';
+import { paymentsProgress } from './events/payments-progress';
 import { ticketHandlers } from './events/tickets-consumer';
 import { databaseCheck, listenHealth } from './health';
 import type { Logger } from './logger';
@@ -60,7 +61,7 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ orders: store.orders }),
+      activities: createActivities({ orders: store.orders, payments: paymentsProgress(bus, PAYMENTS_CONSUMER) }),
       // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
       maxCachedWorkflows: config.temporal.maxCachedWorkflows,
       ...(config.workflowBundle
@@ -76,7 +77,7 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
     const events = logger.child({ component: 'events' });
     for (const [durable, handlers] of [
       ['orders-tickets', ticketHandlers(store.tickets)],
-      ['orders-payments', paymentHandlers(store.orders, workflows, events)],
+      [PAYMENTS_CONSUMER, paymentHandlers(store.orders, workflows, events)],
     ] as const) {
       resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
     }

@@ -1,11 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { expire, pay, refusePayment } from '../orders/decisions';
-import type { OrderRepository } from '../orders/ports';
+import type { OrderRepository, PaymentsProgress } from '../orders/ports';
 import type { OrderWorkflowInput, PaymentReceived } from '../workflows/shared';
 
 export interface ActivityDeps {
   orders: Pick<OrderRepository, 'apply' | 'record'>;
+  payments: PaymentsProgress;
   now?: () => Date;
+  /** How long an expiry waits within one attempt for payments published before the deadline. */
+  paymentsWaitMs?: number;
 }
 
 /**
@@ -13,11 +16,13 @@ export interface ActivityDeps {
  * domain decides each change and the store writes it with its events in one transaction. Each is
  * idempotent: an order changes only from an active status, and outbox rows are keyed by message id.
  */
-export function createActivities({ orders, now = () => new Date() }: ActivityDeps) {
+export function createActivities({ orders, payments, now = () => new Date(), paymentsWaitMs = 10_000 }: ActivityDeps) {
   return {
     /** The deadline passed unpaid: `expiration:complete`, then the order is cancelled (`order:cancelled`). */
     async expireOrder(order: OrderWorkflowInput) {
       requireId(order.orderId, 'orderId');
+      // A payment published before the deadline wins, even if it is still queued (invariant 7).
+      await untilPaymentsConsumed(payments, order.expiresAt, paymentsWaitMs);
       return orders.apply(expire(order, now().toISOString()));
     },
 
@@ -37,6 +42,24 @@ export function createActivities({ orders, now = () => new Date() }: ActivityDep
 }
 
 export type OrderActivities = ReturnType<typeof createActivities>;
+
+/**
+ * Waits, within one attempt, for the payments consumer to pass the deadline; after that the attempt
+ * fails and Temporal retries it with back-off, so a consumer that is down delays the expiry, never
+ * skips the payment.
+ */
+async function untilPaymentsConsumed(payments: PaymentsProgress, deadline: string, waitMs: number): Promise<void> {
+  const giveUpAt = Date.now() + waitMs;
+  while (!(await payments.consumedUntil(deadline))) {
+    if (Date.now() >= giveUpAt) {
+      throw ApplicationFailure.retryable(
+        `payments published before ${deadline} are still waiting to be consumed`,
+        'PaymentsPending',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 function requireId(value: unknown, what: string): void {
   if (typeof value !== 'string' || value.length === 0) {

@@ -49,9 +49,13 @@ async function ensureStream(jsm: JetStreamManager, name: string, logger: Logger)
   try {
     const info = await jsm.streams.info(name);
     const missing = subjects.filter((s) => !info.config.subjects.includes(s));
-    if (missing.length > 0) {
-      await jsm.streams.update(name, { ...info.config, subjects: [...info.config.subjects, ...missing] });
-      logger.info({ stream: name, added: missing }, 'stream now captures more subjects');
+    if (missing.length > 0 || !info.config.allow_direct) {
+      await jsm.streams.update(name, {
+        ...info.config,
+        subjects: [...info.config.subjects, ...missing],
+        allow_direct: true,
+      });
+      logger.info({ stream: name, added: missing }, 'stream updated: every subject captured, direct gets allowed');
     }
   } catch (err) {
     if (!isNotFound(err)) throw err;
@@ -62,6 +66,8 @@ async function ensureStream(jsm: JetStreamManager, name: string, logger: Logger)
       retention: RetentionPolicy.Limits,
       max_age: nanos(7 * 24 * 3600 * 1000),
       duplicate_window: nanos(2 * 60 * 1000),
+      // Direct gets let an expiry read the first payment its consumer has not decided yet (payments-progress.ts).
+      allow_direct: true,
     });
     logger.info({ stream: name, subjects }, 'created stream');
   }
@@ -85,7 +91,7 @@ export async function publishEvent(bus: EventBus, event: OutgoingEvent): Promise
   return { duplicate: ack.duplicate };
 }
 
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   const e = err as { code?: string; api_error?: { err_code?: number } };
   return e.api_error?.err_code === 10059 || e.code === '404';
 }

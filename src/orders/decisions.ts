@@ -97,18 +97,26 @@ export interface PaymentResult {
 }
 
 /**
- * A payment completes the order while it is active. Otherwise it is refused with `payment:rejected`
- * (invariant 5), unless it is the very payment that already completed the order (a redelivery).
+ * A payment completes the order while it is active, if it was published before the order's
+ * deadline (invariant 7: the deadline is judged by when the payment was published, not by when a
+ * consumer got to it). Otherwise it is refused with `payment:rejected` (invariant 5), unless it is
+ * the very payment that already completed the order (a redelivery). `publishedAt` is unknown when
+ * the workflow confirms a payment the database has already decided.
  */
-export const pay = (payment: Payment): Command<PaymentResult> => ({
+export const pay = (payment: Payment, publishedAt?: string): Command<PaymentResult> => ({
   orderId: payment.orderId,
   decide(current) {
-    if (current && isActive(current.status)) {
+    if (current?.paymentId === payment.id) return unchanged({ accepted: true, status: current.status });
+    const inTime = publishedAt === undefined || !current || Date.parse(publishedAt) <= Date.parse(current.expiresAt);
+    if (current && isActive(current.status) && inTime) {
       const update = transition(current, OrderStatus.Complete, { paymentId: payment.id });
       return { result: { accepted: true, status: update.status }, update, events: [], ending: 'paid' };
     }
-    if (current?.paymentId === payment.id) return unchanged({ accepted: true, status: current.status });
-    const reason = current ? `order ${current.id} is already ${current.status}` : `order ${payment.orderId} is unknown`;
+    const reason = !current
+      ? `order ${payment.orderId} is unknown`
+      : isActive(current.status)
+        ? `payment ${payment.id} was published at ${publishedAt}, after order ${current.id}'s hold ended at ${current.expiresAt}`
+        : `order ${current.id} is already ${current.status}`;
     return {
       result: { accepted: false, status: current?.status ?? OrderStatus.Cancelled },
       events: [paymentRejected(payment, reason)],
@@ -121,14 +129,6 @@ export const refusePayment = (payment: Payment, reason: string): Change<void> =>
   result: undefined,
   events: [paymentRejected(payment, reason)],
 });
-
-/**
- * Where a payment is decided. While the order is active, its workflow decides, since it races
- * the payment against the deadline; once the order has ended (or is unknown), the database
- * decides alone with `pay`.
- */
-export const paymentRoute = (order: Pick<Order, 'status'> | undefined): 'signal-workflow' | 'decide-in-database' =>
-  order && isActive(order.status) ? 'signal-workflow' : 'decide-in-database';
 
 const newRecord = (order: NewOrder, status: OrderStatus, createdAt: string): OrderRecord => ({
   id: order.orderId,

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import { cancelByUser, placeOrder } from './decisions';
 import {
   NotOrderOwnerError,
+  RetryLaterError,
   OrderCompleteError,
   OrderNotFoundError,
   TicketAlreadyReservedError,
@@ -49,18 +50,38 @@ export class OrderService {
       expiresAt: new Date(now.getTime() + this.deps.expirationSeconds * 1000).toISOString(),
     };
     await workflows.start(order);
+    let placed: Order;
     try {
-      const placed = await orders.record(placeOrder(order, now.toISOString(), ticket.version));
-      logger.info({ orderId: placed.id, ticketId, userId, expiresAt: placed.expiresAt }, 'order created');
-      return placed;
+      placed = await orders.record(placeOrder(order, now.toISOString(), ticket.version));
     } catch (err) {
-      await workflows
-        .discard(order.orderId, String((err as Error).message))
-        .catch((e: unknown) =>
-          logger.warn({ err: e, orderId: order.orderId }, 'could not end the unused workflow; its expiry will end it'),
-        );
-      throw err;
+      throw await this.unrecorded(order.orderId, err);
     }
+    logger.info({ orderId: placed.id, ticketId, userId, expiresAt: placed.expiresAt }, 'order created');
+    return placed;
+  }
+
+  /**
+   * After its workflow started, the order could not be recorded. Only a definite refusal (the
+   * ticket's unique index) lets the new workflow go at once. Any other failure may have committed
+   * (a connection lost after the commit): then the order exists and only its workflow will end it,
+   * so the workflow stays and its expiry decides (it leaves a tombstone if there was no order).
+   */
+  private async unrecorded(orderId: string, err: unknown): Promise<unknown> {
+    if (err instanceof TicketAlreadyReservedError) {
+      await this.deps.workflows
+        .discard(orderId, err.message)
+        .catch((e: unknown) =>
+          this.deps.logger.warn({ err: e, orderId }, 'could not end the unused workflow; its expiry will end it'),
+        );
+      return err;
+    }
+    if (err instanceof RetryLaterError) return err; // nothing was recorded, and the workflow has ended
+    this.deps.logger.warn({ err, orderId }, 'order outcome unknown; its workflow stays and its expiry decides');
+    return new RetryLaterError(
+      `The order may or may not have been recorded (${(err as Error).message}). Retrying is safe: ` +
+        'if it was recorded, it holds the ticket and is listed by GET /api/orders; if not, nothing holds it.',
+      { cause: err },
+    );
   }
 
   async listOrders(userId: string): Promise<Order[]> {

@@ -28,3 +28,13 @@ export interface OrderWorkflows {
   /** Hands a payment to the order's workflow; false when the workflow has already ended. */
   signalPayment(payment: Payment): Promise<boolean>;
 }
+
+/**
+ * The payments consumer's progress on the bus (events/payments-progress.ts implements it). An
+ * expiry waits until every payment published before the order's deadline has been decided, so a
+ * payment made in time wins even when the process that consumes payments was down (invariant 7).
+ */
+export interface PaymentsProgress {
+  /** True once no payment published at or before `deadline` is still waiting to be consumed. */
+  consumedUntil(deadline: string): Promise<boolean>;
+}

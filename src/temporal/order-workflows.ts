@@ -44,27 +44,32 @@ export function temporalOrderWorkflows(client: Pick<Client, 'workflow'>, taskQue
           ].join('\n\n'),
         });
       } catch (err) {
-        throw new RetryLaterError(`Could not start the order's workflow: ${(err as Error).message}`, { cause: err });
+        // The start may have reached Temporal (a timeout under load): no order was recorded either way,
+        // and a workflow that did start finds no order at its expiry and ends.
+        throw new RetryLaterError(
+          `Temporal did not confirm the order's workflow (${(err as Error).message}). Nothing was recorded; retrying is safe.`,
+          { cause: err },
+        );
       } finally {
         timer();
       }
     },
     async discard(orderId, reason) {
-      await handle(orderId).terminate(`order not recorded: ${reason}`);
+      await ifRunning(() => handle(orderId).terminate(`order not recorded: ${reason}`));
     },
     async notifyCancelled(orderId) {
-      await signalIfRunning(() => handle(orderId).signal(orderCancelledSignal));
+      await ifRunning(() => handle(orderId).signal(orderCancelledSignal));
     },
     async signalPayment(payment) {
-      return signalIfRunning(() => handle(payment.orderId).signal(paymentReceivedSignal, payment));
+      return ifRunning(() => handle(payment.orderId).signal(paymentReceivedSignal, payment));
     },
   };
 }
 
-/** False when the workflow has already ended: there is nothing left to tell it. */
-async function signalIfRunning(signal: () => Promise<void>): Promise<boolean> {
+/** False when the workflow has already ended: there is nothing left to tell or end. */
+async function ifRunning(call: () => Promise<unknown>): Promise<boolean> {
   try {
-    await signal();
+    await call();
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;

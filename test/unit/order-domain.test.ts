@@ -2,7 +2,7 @@
  * The order domain on its own: plain functions, no database, no Temporal, no bus. Every
  * transition of the state machine, and what each decision writes and publishes.
  */
-import { cancelByUser, expire, pay, paymentRoute, placeOrder, refusePayment } from '../../src/orders/decisions';
+import { cancelByUser, expire, pay, placeOrder, refusePayment } from '../../src/orders/decisions';
 import { InvalidTransitionError } from '../../src/orders/errors';
 import { OrderStatus, type NewOrder, type OrderRecord } from '../../src/orders/order';
 import { canTransition, transition } from '../../src/orders/transitions';
@@ -162,17 +162,26 @@ describe('cancelling, expiring and paying', () => {
   });
 });
 
-describe('where a payment is decided', () => {
-  test.each([
-    [Created, 'signal-workflow'],
-    [AwaitingPayment, 'signal-workflow'],
-    [Complete, 'decide-in-database'],
-    [Cancelled, 'decide-in-database'],
-  ] as const)('when the order is %s, then the payment goes to %s', (status, route) => {
-    expect(paymentRoute({ status })).toBe(route);
+describe('a payment judged by when it was published (invariant 7)', () => {
+  const before = '2026-01-01T00:14:59.999Z';
+  const atDeadline = order.expiresAt;
+  const after = '2026-01-01T00:15:00.001Z';
+
+  test.each([[before], [atDeadline]])(
+    'when a payment published at %s is decided after the deadline, then it still completes the active order',
+    (publishedAt) => {
+      expect(pay(payment, publishedAt).decide(record(Created)).result).toEqual({ accepted: true, status: Complete });
+    },
+  );
+
+  test('when a payment was published after the deadline, then it is refused even while the expiry is pending', () => {
+    const change = pay(payment, after).decide(record(Created));
+    expect(change.result).toEqual({ accepted: false, status: Created });
+    expect(change.update).toBeUndefined();
+    expect(change.events[0]?.data).toMatchObject({ reason: expect.stringContaining('after order o1') });
   });
 
-  test('when the order is unknown, then the database decides', () => {
-    expect(paymentRoute(undefined)).toBe('decide-in-database');
+  test('when a payment published in time finds the order already cancelled, then it is refused', () => {
+    expect(pay(payment, before).decide(record(Cancelled)).result).toEqual({ accepted: false, status: Cancelled });
   });
 });

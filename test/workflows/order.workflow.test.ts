@@ -28,6 +28,8 @@ import { startAll } from '../support/start-all';
 import { createTimeSkippingEnv } from '../support/time-skipping';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+/** No bus here: every payment of these tests reaches the workflow as a signal. */
+const noPaymentsPending = { consumedUntil: async () => true };
 const HISTORIES = path.join(__dirname, 'histories');
 
 let env: TestWorkflowEnvironment;
@@ -57,7 +59,7 @@ beforeEach(() => {
 /** Runs `body` with a fresh worker (a Worker runs once), optionally with other activities. */
 async function withWorker<T>(
   body: () => Promise<T>,
-  activities: OrderActivities = createActivities({ orders: store.orders }),
+  activities: OrderActivities = createActivities({ orders: store.orders, payments: noPaymentsPending }),
 ): Promise<T> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -82,7 +84,7 @@ async function startOrder(
 
 /** The real activities, with `before` run first on every expireOrder attempt. */
 function expiringAfter(before: () => Promise<void>): OrderActivities {
-  const real = createActivities({ orders: store.orders });
+  const real = createActivities({ orders: store.orders, payments: noPaymentsPending });
   return {
     ...real,
     async expireOrder(order: OrderWorkflowInput) {

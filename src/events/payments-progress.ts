@@ -1,0 +1,32 @@
+import { Subjects } from '../orders/catalogue';
+import type { PaymentsProgress } from '../orders/ports';
+import { isNotFound, type EventBus } from './jetstream';
+
+/**
+ * How far the payments consumer has decided, read from JetStream itself: its ack floor is the last
+ * payment before which every payment is decided, and the stream keeps the time each payment was
+ * published. So the first payment above the floor says whether any payment up to a deadline waits.
+ */
+export function paymentsProgress(bus: EventBus, durable: string): PaymentsProgress {
+  return {
+    async consumedUntil(deadline) {
+      const info = await bus.jsm.consumers.info(bus.stream, durable);
+      if (info.num_pending === 0 && info.num_ack_pending === 0) return true;
+      try {
+        const next = await (bus.jsm as unknown as WithDirectGet).direct.getMessage(bus.stream, {
+          seq: info.ack_floor.stream_seq + 1,
+          next_by_subj: Subjects.PaymentCreated,
+        });
+        return next.time.getTime() > Date.parse(deadline);
+      } catch (err) {
+        if (isNotFound(err)) return true; // no payment above the floor
+        throw err;
+      }
+    },
+  };
+}
+
+/** nats.js serves direct gets from the manager (`jsm.direct`) but leaves them out of its JetStreamManager type. */
+interface WithDirectGet {
+  direct: { getMessage(stream: string, query: { seq: number; next_by_subj: string }): Promise<{ time: Date }> };
+}
