@@ -1,6 +1,5 @@
 import { ObjectId } from 'bson';
-import type { Logger } from '../logger';
-import { cancelByUser, placeOrder } from './decisions';
+import { cancelByUser, place } from './decisions';
 import {
   NotOrderOwnerError,
   OrderCompleteError,
@@ -9,14 +8,14 @@ import {
   TicketNotFoundError,
 } from './errors';
 import { OrderStatus, type NewOrder, type Order } from './order';
-import type { OrderRepository, OrderWorkflows, TicketLookup } from './ports';
+import type { Log, OrderRepository, OrderWorkflows, TicketLookup } from './ports';
 
 export interface OrderServiceDeps {
   orders: OrderRepository;
   tickets: TicketLookup;
   workflows: OrderWorkflows;
   expirationSeconds: number;
-  logger: Logger;
+  logger: Log;
   now?: () => Date;
 }
 
@@ -50,7 +49,7 @@ export class OrderService {
     };
     await workflows.start(order);
     try {
-      const placed = await orders.record(placeOrder(order, now.toISOString(), ticket.version));
+      const placed = await orders.record(place(order, now.toISOString(), ticket.version));
       logger.info({ orderId: placed.id, ticketId, userId, expiresAt: placed.expiresAt }, 'order created');
       return placed;
     } catch (err) {
