@@ -68,7 +68,17 @@ export default tseslint.config(
               message: 'The order domain imports no edge: the edges import it.',
             },
             {
-              group: ['node:*', '@temporalio/*', 'nats', 'kysely', 'better-sqlite3', 'pg', 'express', 'prom-client'],
+              group: [
+                'node:*',
+                '@temporalio/*',
+                'nats',
+                'kysely',
+                'better-sqlite3',
+                'pg',
+                'express',
+                'prom-client',
+                'zod',
+              ],
               message: 'The order domain does no I/O: persistence, Temporal and the bus sit at the edges.',
             },
           ],

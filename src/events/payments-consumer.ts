@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
-import { PaymentCreatedEvent, Subjects } from '../orders/catalogue';
+import { Subjects } from '../orders/catalogue';
+import { PaymentCreatedEvent } from './incoming';
 import { pay, paymentRoute } from '../orders/decisions';
 import type { OrderRepository, OrderWorkflows } from '../orders/ports';
 import { done, handler } from './consumer';
