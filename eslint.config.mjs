@@ -23,6 +23,7 @@ export default tseslint.config(
               group: ['node:*', 'fs', 'path', 'crypto', 'http', 'net', 'os', 'child_process'],
               message: 'Workflow code must not use Node built-ins.',
             },
+            { group: ['../api', '../api/*'], message: 'A lower layer never imports the HTTP edge.' },
             {
               group: [
                 '@temporalio/client',
@@ -52,6 +53,11 @@ export default tseslint.config(
             {
               group: [
                 '../api/*',
+                '../config',
+                '../logger',
+                '../metrics',
+                '../process',
+                '../health',
                 '../store',
                 '../store/*',
                 '../events/*',
@@ -62,7 +68,17 @@ export default tseslint.config(
               message: 'The order domain imports no edge: the edges import it.',
             },
             {
-              group: ['node:*', '@temporalio/*', 'nats', 'kysely', 'better-sqlite3', 'pg', 'express', 'prom-client'],
+              group: [
+                'node:*',
+                '@temporalio/*',
+                'nats',
+                'kysely',
+                'better-sqlite3',
+                'pg',
+                'express',
+                'prom-client',
+                'zod',
+              ],
               message: 'The order domain does no I/O: persistence, Temporal and the bus sit at the edges.',
             },
           ],
@@ -71,11 +87,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/store/**/*.ts', 'src/events/**/*.ts', 'src/temporal/**/*.ts', 'src/activities/**/*.ts'],
+    files: ['src/*.ts', 'src/store/**/*.ts', 'src/events/**/*.ts', 'src/temporal/**/*.ts', 'src/activities/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['../api', '../api/*'], message: 'A lower layer never imports the HTTP edge.' }] },
+        {
+          patterns: [
+            {
+              group: ['../api', '../api/*', './api', './api/*'],
+              message: 'A lower layer never imports the HTTP edge.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connect, type NatsConnection } from 'nats';
-import { freePort, ROOT, startNatsServer, startTemporalDevServer, waitForPort } from '../scripts/lib/servers';
+import { freePort, ROOT, startNatsServer, startTemporalDevServer, stopChild, waitForPort } from '../scripts/lib/servers';
 import { config, log } from './config';
 import type { CpuSnapshot } from './load';
 import { cpuSeconds } from './processes';
@@ -103,7 +103,7 @@ function startNode(resources: Resources, name: string, script: string, env: Node
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  track(resources, name, child, () => stopProcess(child));
+  track(resources, name, child, () => stopChild(child));
   return child;
 }
 
@@ -113,14 +113,4 @@ function track(resources: Resources, name: string, child: ChildProcess, stop: ()
   child.once('exit', (code, signal) => {
     if (!resources.stopping) resources.abort(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
   });
-}
-
-/** SIGTERM, so that the API and worker shut down as in production (and write their CPU profiles). */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }

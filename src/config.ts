@@ -102,10 +102,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+/** Names this service read before it adopted Temporal's own: refused, so a deployment cannot fall back to plain gRPC unnoticed. */
+const RENAMED_TEMPORAL_VARIABLES: Record<string, string> = {
+  TEMPORAL_TLS_CERT_PATH: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  TEMPORAL_TLS_KEY_PATH: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  TEMPORAL_TLS_CA_PATH: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+};
+
 /** Temporal's connection from its standard variables and profile file; certificate files are read here, at start. */
 function temporalConnection(env: NodeJS.ProcessEnv): Pick<TemporalConfig, 'connection' | 'namespace' | 'description'> {
   const vars = Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined));
   try {
+    for (const [old, current] of Object.entries(RENAMED_TEMPORAL_VARIABLES)) {
+      if (vars[old] !== undefined) throw new Error(`${old} is no longer read: use ${current} (Temporal's own name)`);
+    }
+    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY']) {
+      if (vars[name] === '') throw new Error(`${name} is set but empty: unset it or give it a value`);
+    }
     const profile = loadClientConfigProfile({ overrideEnvVars: vars });
     const { clientCert, clientKey } = profile.tls ?? {};
     if (!clientCert !== !clientKey) {
@@ -118,7 +131,7 @@ function temporalConnection(env: NodeJS.ProcessEnv): Pick<TemporalConfig, 'conne
     return {
       connection: { ...withoutUndefined(connectionOptions), address },
       namespace: namespace ?? 'default',
-      description: `${address} over ${describeTls(profile)}`,
+      description: `${address} over ${describeTls(connectionOptions, profile)}`,
     };
   } catch (err) {
     throw new ConfigError(
@@ -127,14 +140,16 @@ function temporalConnection(env: NodeJS.ProcessEnv): Pick<TemporalConfig, 'conne
   }
 }
 
-function describeTls({ tls, apiKey }: ClientConfigProfile): string {
-  if (!apiKey && (!tls || tls.disabled)) return 'plain gRPC (no TLS)';
+/** In words, from what the connection will actually use (the options), naming the files it came from (the profile). */
+function describeTls({ tls, apiKey }: NativeConnectionOptions, profile: ClientConfigProfile): string {
+  if (!tls) return `plain gRPC (no TLS${apiKey ? ', API key' : ''})`;
   const source = (s: { path: string } | { data: unknown } | undefined) => (s && 'path' in s ? s.path : 'inline data');
+  const { serverCACert, clientCert, serverName } = profile.tls ?? {};
   return [
     'TLS',
-    tls?.serverCACert ? `CA ${source(tls.serverCACert)}` : 'system CAs',
-    tls?.clientCert ? `client certificate ${source(tls.clientCert)}` : 'no client certificate',
-    tls?.serverName ? `server name ${tls.serverName}` : undefined,
+    serverCACert ? `CA ${source(serverCACert)}` : 'system CAs',
+    clientCert ? `client certificate ${source(clientCert)}` : 'no client certificate',
+    serverName ? `server name ${serverName}` : undefined,
     apiKey ? 'API key' : undefined,
   ]
     .filter(Boolean)

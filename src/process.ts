@@ -95,7 +95,7 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): void {
 }
 
 /** Wraps a stop function so that calling it again returns the first call's promise. */
-export function once(stop: () => Promise<void>): () => Promise<void> {
+function once(stop: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => (stopping ??= stop());
 }

@@ -115,11 +115,25 @@ function commandLine(pid: number): string {
 
 /** Makes this run's folder (after reaping the runs that were killed) and names it in RUN_DIR_ENV for the workers. */
 export async function beginRun(root = RUNS_ROOT): Promise<{ dir: string; reaped: Registered[] }> {
+  ownRoot(root);
   const reaped = await reapAbandonedRuns(root);
   const dir = path.join(root, `${process.pid}-${procStat(process.pid)?.started ?? Date.now()}`);
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   process.env[RUN_DIR_ENV] = dir;
   return { dir, reaped };
+}
+
+/**
+ * The root is private to this user: the reaper signals the pids and removes the folders written in
+ * it, so nobody else may write there (not another user's folder, nor a symlink to one).
+ */
+function ownRoot(root: string): void {
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const stat = fs.lstatSync(root);
+  if (stat.isSymbolicLink() || !stat.isDirectory() || (process.getuid && stat.uid !== process.getuid())) {
+    throw new Error(`${root} is not a folder of this user's: remove it, then run again`);
+  }
+  fs.chmodSync(root, 0o700);
 }
 
 /** Kills what is still registered with the run, removes its folder, and returns what was still running. */
@@ -139,9 +153,11 @@ export async function reapAbandonedRuns(root = RUNS_ROOT): Promise<Registered[]>
     return [];
   }
   const reaped: Registered[] = [];
+  // Without /proc a pid cannot be told from a later process that reuses it: report nothing, signal nothing.
+  if (!hasProc) return reaped;
   for (const run of runs.filter((name) => /^\d+-/.test(name))) {
     const [pid, started] = run.split('-');
-    if (isRunning({ pid: Number(pid), started: hasProc ? started : undefined })) continue; // a run going on
+    if (isRunning({ pid: Number(pid), started })) continue; // a run going on
     reaped.push(...(await endRun(path.join(root, run))));
   }
   return reaped;
@@ -188,6 +204,9 @@ async function reap(entries: Registered[], graceMs = 5_000): Promise<Registered[
   await gone(Date.now() + graceMs);
   running.filter(isRunning).forEach((p) => signal(p, 'SIGKILL'));
   await gone(Date.now() + 2_000);
-  for (const p of entries) for (const dir of p.remove ?? []) fs.rmSync(dir, { recursive: true, force: true });
+  // Only a server's own temporary folder, whatever a registry file says.
+  const removable = (dir: string) => path.resolve(dir).startsWith(path.join(os.tmpdir(), 'orders-'));
+  for (const p of entries)
+    for (const dir of (p.remove ?? []).filter(removable)) fs.rmSync(dir, { recursive: true, force: true });
   return running;
 }

@@ -4,6 +4,7 @@
  * Used by `npm run dev` and by the tests, which start their own on free ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -31,18 +32,17 @@ export function spawnServer(
 ): ServerProcess {
   const child = spawn(command, args, { stdio: ['ignore', output, output] });
   track(child, name); // under jest, so that the run stops it even if its test does not
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    name,
-    child,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { name, child, stop: () => stopChild(child) };
+}
+
+/** SIGTERM, so that it shuts down as it would in production; SIGKILL if it is still there after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** The search attributes the order workflow uses, as `--search-attribute` flags of the dev server. */

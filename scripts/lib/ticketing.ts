@@ -11,8 +11,9 @@ export interface Reply {
 /**
  * How every order starts, for the tests and the demo: the tickets service publishes `ticket:created`
  * (core NATS, through `publish`), then a user POSTs /api/orders for it (`post`) until the service has
- * its copy of the ticket, which comes through NATS: until then the POST answers 404. Returns the ticket
- * and the first answer that is not 404, for the caller to check (201 and the order, as a rule).
+ * its copy of the ticket, which comes through NATS: until then the POST answers 404 (and 503 while the
+ * service is still starting). Returns the ticket and the first other answer, for the caller to check
+ * (201 and the order, as a rule).
  */
 export async function ticketThenOrder(
   publish: (subject: string, data: unknown) => Promise<unknown>,
@@ -26,7 +27,7 @@ export async function ticketThenOrder(
   const reply = await eventually(
     async () => {
       const res = await post(ticket.id);
-      return res.status === 404 ? undefined : res;
+      return res.status === 404 || res.status === 503 ? undefined : res;
     },
     `the service to know ticket ${ticket.id} (POST /api/orders answers 404 until then)`,
     timeoutMs,

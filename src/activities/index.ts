@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { expire, pay, refusePayment } from '../orders/decisions';
+import { expire, pay, rejectPayment } from '../orders/decisions';
+import { OrderRuleError } from '../orders/errors';
 import type { OrderRepository, PaymentsProgress } from '../orders/ports';
-import type { OrderWorkflowInput, PaymentReceived } from '../workflows/shared';
+import type { NewOrder, Payment } from '../orders/order';
 
 export interface ActivityDeps {
   orders: Pick<OrderRepository, 'apply' | 'record'>;
@@ -19,24 +20,24 @@ export interface ActivityDeps {
 export function createActivities({ orders, payments, now = () => new Date(), paymentsWaitMs = 10_000 }: ActivityDeps) {
   return {
     /** The deadline passed unpaid: `expiration:complete`, then the order is cancelled (`order:cancelled`). */
-    async expireOrder(order: OrderWorkflowInput) {
+    async expireOrder(order: NewOrder) {
       requireId(order.orderId, 'orderId');
       // A payment published before the deadline wins, even if it is still queued (invariant 7).
       await untilPaymentsConsumed(payments, order.expiresAt, paymentsWaitMs);
-      return orders.apply(expire(order, now().toISOString()));
+      return final(() => orders.apply(expire(order, now().toISOString())));
     },
 
     /** A payment arrived: the order becomes complete, or the payment is refused if the order already ended. */
-    async completeOrder(payment: PaymentReceived) {
+    async completeOrder(payment: Payment) {
       requireId(payment.orderId, 'orderId');
       requireId(payment.id, 'payment id');
-      return orders.apply(pay(payment));
+      return final(() => orders.apply(pay(payment)));
     },
 
     /** A payment arrived after the order ended: `payment:rejected`, so the payments service refunds it. */
-    async rejectPayment(payment: PaymentReceived, reason: string) {
+    async rejectPayment(payment: Payment, reason: string) {
       requireId(payment.id, 'payment id');
-      await orders.record(refusePayment(payment, reason));
+      await final(() => orders.record(rejectPayment(payment, reason)));
     },
   };
 }
@@ -58,6 +59,16 @@ async function untilPaymentsConsumed(payments: PaymentsProgress, deadline: strin
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** A rule's refusal stays a refusal on every retry: the activity fails for good (retries are for outages). */
+async function final<T>(decide: () => Promise<T>): Promise<T> {
+  try {
+    return await decide();
+  } catch (err) {
+    if (err instanceof OrderRuleError) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
   }
 }
 

@@ -42,7 +42,7 @@ export function errorHandler(logger: Logger) {
 }
 
 /** The one mapping from the domain's errors, the database's and Express's to HTTP (DESIGN.md's statuses). */
-function toHttpError(err: unknown): AppError | undefined {
+export function toHttpError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
   if (err instanceof TicketNotFoundError || err instanceof OrderNotFoundError) return new NotFoundError(err.message);
   // Another user's order answers as if unauthenticated, as the contract says: 401 "Not authorized".

@@ -1,7 +1,8 @@
 import type { JsMsg } from 'nats';
 import type { Logger } from '../logger';
-import { PaymentCreatedEvent, Subjects } from '../orders/catalogue';
+import { Subjects } from '../orders/catalogue';
 import { pay } from '../orders/decisions';
+import { PaymentCreatedEvent } from './incoming';
 import type { OrderRepository, OrderWorkflows } from '../orders/ports';
 import { done, handler } from './consumer';
 

@@ -1,4 +1,5 @@
-import { Subjects, TicketCreatedEvent, TicketUpdatedEvent } from '../orders/catalogue';
+import { Subjects } from '../orders/catalogue';
+import { TicketCreatedEvent, TicketUpdatedEvent } from './incoming';
 import type { TicketStore } from '../store/tickets';
 import { done, handler, later } from './consumer';
 

@@ -1,11 +1,12 @@
-import { z } from 'zod';
+import type { Payment } from './order';
 
 /**
  * The event catalogue: every subject this service publishes or consumes, with its payload.
  * Subjects and payloads are exactly those the other services of the ticketing system use
  * (DESIGN.md, "Events"); `payment:rejected` is this service's addition (README, "Events").
  * The events that each change of an order causes are built in events.ts.
- * Code imports these constants, never string literals.
+ * Code imports these constants, never string literals. What arrives from the other services is
+ * validated at the edge, by events/incoming.ts.
  */
 export const Subjects = {
   TicketCreated: 'ticket:created',
@@ -21,23 +22,18 @@ export type Subject = (typeof Subjects)[keyof typeof Subjects];
 /** Every subject the stream captures. Listed by name: `:` is not a token separator, so no wildcard works. */
 export const ALL_SUBJECTS: readonly Subject[] = Object.values(Subjects);
 
-const id = z.string().min(1);
-const version = z.number().int().min(0);
-
-// Events other services publish: validated on arrival, since a bad payload must not crash a consumer.
-export const TicketCreatedEvent = z.object({
-  id,
-  version,
-  title: z.string(),
-  price: z.number().nonnegative(),
-  userId: id,
-});
-export const TicketUpdatedEvent = TicketCreatedEvent.extend({ orderId: id.optional() });
-export const PaymentCreatedEvent = z.object({ id, orderId: id, stripeId: z.string() });
+/** A ticket as the tickets service publishes it. */
+export interface TicketPayload {
+  id: string;
+  version: number;
+  title: string;
+  price: number;
+  userId: string;
+}
 
 export interface EventPayloads {
-  [Subjects.TicketCreated]: z.infer<typeof TicketCreatedEvent>;
-  [Subjects.TicketUpdated]: z.infer<typeof TicketUpdatedEvent>;
+  [Subjects.TicketCreated]: TicketPayload;
+  [Subjects.TicketUpdated]: TicketPayload & { orderId?: string };
   [Subjects.OrderCreated]: {
     id: string;
     version: number;
@@ -48,7 +44,7 @@ export interface EventPayloads {
   };
   [Subjects.OrderCancelled]: { id: string; version: number; ticket: { id: string } };
   [Subjects.ExpirationComplete]: { orderId: string };
-  [Subjects.PaymentCreated]: z.infer<typeof PaymentCreatedEvent>;
+  [Subjects.PaymentCreated]: Payment;
   /** A payment the service refused (the order had ended); the payments service refunds it. */
   [Subjects.PaymentRejected]: { id: string; orderId: string; stripeId: string; reason: string };
 }

@@ -34,7 +34,7 @@ export interface Command<R> {
 const unchanged = <R>(result: R): Change<R> => ({ result, events: [] });
 
 /** A new order holds its ticket: recorded as `created`, version 0, with `order:created`. */
-export function placeOrder(order: NewOrder, createdAt: string, ticketVersion: number): Change<Order> {
+export function place(order: NewOrder, createdAt: string, ticketVersion: number): Change<Order> {
   const status = OrderStatus.Created;
   return {
     // Built from what is written, not read back: one query less on the API's hot path.
@@ -125,7 +125,7 @@ export const pay = (payment: Payment, publishedAt?: string): Command<PaymentResu
 });
 
 /** A payment that came after the order ended: refused, so the payments service refunds it. */
-export const refusePayment = (payment: Payment, reason: string): Change<void> => ({
+export const rejectPayment = (payment: Payment, reason: string): Change<void> => ({
   result: undefined,
   events: [paymentRejected(payment, reason)],
 });

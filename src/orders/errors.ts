@@ -1,7 +1,7 @@
 /**
  * The domain's errors. They say what went wrong for the order, never how a transport shows it:
- * the API maps them to HTTP statuses in one place (api/error-handler.ts). Each is named after its
- * class, so logs and `err.name` checks read the same across module copies (sdk-typescript#614).
+ * the API maps them to HTTP statuses in one place (api/error-handler.ts), and an activity that meets
+ * a rule's refusal fails for good instead of retrying. Each is named after its class, for the logs.
  */
 
 /** A rule of the order refused the request; retrying the same request cannot succeed. */

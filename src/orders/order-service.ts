@@ -1,6 +1,5 @@
 import { ObjectId } from 'bson';
-import type { Logger } from '../logger';
-import { cancelByUser, placeOrder } from './decisions';
+import { cancelByUser, place } from './decisions';
 import {
   NotOrderOwnerError,
   RetryLaterError,
@@ -10,14 +9,14 @@ import {
   TicketNotFoundError,
 } from './errors';
 import { OrderStatus, type NewOrder, type Order } from './order';
-import type { OrderRepository, OrderWorkflows, TicketLookup } from './ports';
+import type { Log, OrderRepository, OrderWorkflows, TicketLookup } from './ports';
 
 export interface OrderServiceDeps {
   orders: OrderRepository;
   tickets: TicketLookup;
   workflows: OrderWorkflows;
   expirationSeconds: number;
-  logger: Logger;
+  logger: Log;
   now?: () => Date;
 }
 
@@ -52,7 +51,7 @@ export class OrderService {
     await workflows.start(order);
     let placed: Order;
     try {
-      placed = await orders.record(placeOrder(order, now.toISOString(), ticket.version));
+      placed = await orders.record(place(order, now.toISOString(), ticket.version));
     } catch (err) {
       throw await this.unrecorded(order.orderId, err);
     }

@@ -1,6 +1,12 @@
 import type { Change, Command } from './decisions';
 import type { NewOrder, Order, Payment, Ticket } from './order';
 
+/** The logging the use cases need (pino's logger is one): the domain depends on no logging library. */
+export interface Log {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
 /** What the domain needs from persistence; store/ implements it and applies each change in one transaction. */
 export interface OrderRepository {
   find(orderId: string): Promise<Order | undefined>;

@@ -6,15 +6,13 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { OrderStatus } from '../orders/order';
+import { OrderStatus, type NewOrder, type Payment } from '../orders/order';
 import {
   orderCancelledSignal,
   orderStateQuery,
   paymentReceivedSignal,
   SearchAttributes,
   type OrderState,
-  type OrderWorkflowInput,
-  type PaymentReceived,
 } from './shared';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -35,14 +33,14 @@ const { rejectPayment } = withSummary('Refuse a late payment: publish payment:re
  * The database is the arbiter of every change, so a payment racing the deadline ends the order
  * one way only; a payment that loses is refused with `payment:rejected` so it can be refunded.
  */
-export async function orderWorkflow(order: OrderWorkflowInput): Promise<OrderState> {
+export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   const state: OrderState = {
     orderId: order.orderId,
     status: OrderStatus.Created,
     expiresAt: order.expiresAt,
     rejectedPaymentIds: [],
   };
-  const payments: PaymentReceived[] = [];
+  const payments: Payment[] = [];
   const seenPaymentIds = new Set<string>();
   let cancelledByUser = false;
 

@@ -5,7 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { NewOrder, OrderEnding, OrderStatus, Payment } from '../orders/order';
+import type { OrderEnding, OrderStatus, Payment } from '../orders/order';
 
 export const DEFAULT_TASK_QUEUE = 'orders';
 export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
@@ -19,12 +19,6 @@ export const orderIdFromWorkflowId = (workflowId: string): string => {
   return workflowId.slice(WORKFLOW_ID_PREFIX.length);
 };
 
-/** What the API hands the workflow at start: everything it needs, so it never reads config. */
-export type OrderWorkflowInput = NewOrder;
-
-/** A `payment:created` event, relayed to the workflow as a signal. */
-export type PaymentReceived = Payment;
-
 /** The workflow's one state object: what the query returns and the workflow's result. */
 export interface OrderState {
   orderId: string;
@@ -36,7 +30,8 @@ export interface OrderState {
   rejectedPaymentIds: string[];
 }
 
-export const paymentReceivedSignal = defineSignal<[PaymentReceived]>('paymentReceived');
+/** A `payment:created` the database has decided, relayed so that the workflow stops waiting. */
+export const paymentReceivedSignal = defineSignal<[Payment]>('paymentReceived');
 /** Sent by the API after DELETE has cancelled the order in the database: the wait is over. */
 export const orderCancelledSignal = defineSignal('orderCancelled');
 export const orderStateQuery = defineQuery<OrderState>('orderState');

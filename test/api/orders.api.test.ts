@@ -12,7 +12,7 @@ import { OrderService } from '../../src/orders/order-service';
 import type { OrderWorkflows } from '../../src/orders/ports';
 import { createStore, type Store } from '../../src/store';
 import { openDatabase } from '../../src/store/database';
-import type { OrderWorkflowInput } from '../../src/workflows/shared';
+import type { NewOrder } from '../../src/orders/order';
 import { listen, type Requester } from '../support/api';
 import { sessionCookieForUser, TEST_JWT_KEY, tokenFor } from '../support/auth';
 import { databases, postgresStore, type TestDatabase } from '../support/database';
@@ -20,12 +20,12 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { newId, outboxSubjects } from '../support/orders';
 
 class RecordingWorkflows implements OrderWorkflows {
-  started: OrderWorkflowInput[] = [];
+  started: NewOrder[] = [];
   discarded: string[] = [];
   cancelled: string[] = [];
   failStart = false;
   startDelayMs = 0;
-  async start(input: OrderWorkflowInput) {
+  async start(input: NewOrder) {
     // what the Temporal implementation (temporal/order-workflows.ts) throws when the server cannot be reached
     if (this.failStart) throw new RetryLaterError("Could not start the order's workflow: Temporal is unavailable");
     await new Promise((r) => setTimeout(r, this.startDelayMs));

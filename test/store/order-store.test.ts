@@ -2,7 +2,7 @@
  * The order store on both real engines (SQLite and PostgreSQL): the database itself keeps
  * invariants 2-4, whatever order concurrent writers arrive in.
  */
-import { cancelByUser, expire, pay, placeOrder } from '../../src/orders/decisions';
+import { cancelByUser, expire, pay, place } from '../../src/orders/decisions';
 import { TicketAlreadyReservedError } from '../../src/orders/errors';
 import type { OrderEnding } from '../../src/orders/order';
 import type { Store } from '../../src/store';
@@ -64,7 +64,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       await store.orders.apply(cancelByUser(first.orderId)); // the ticket is free again
       const attempts = Array.from({ length: 10 }, () =>
         store.orders.record(
-          placeOrder(
+          place(
             { ...first, orderId: newId(), userId: newId(), expiresAt: new Date(Date.now() + 60_000).toISOString() },
             new Date().toISOString(),
             0,

@@ -23,6 +23,9 @@ describe('config', () => {
     [{ JWT_KEY: 'k', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     [{ JWT_KEY: 'k', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'set both or neither'],
     [{ JWT_KEY: 'k', NATS_STREAM: 'a.b' }, 'NATS_STREAM'],
+    [{ JWT_KEY: 'k', TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'use TEMPORAL_TLS_CLIENT_CERT_PATH'],
+    [{ JWT_KEY: 'k', TEMPORAL_ADDRESS: '' }, 'TEMPORAL_ADDRESS is set but empty'],
+    [{ JWT_KEY: 'k', LOG_FORMAT: 'text' }, 'LOG_FORMAT'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -33,6 +36,12 @@ describe('config', () => {
       kind: 'postgres',
       url: 'postgres://u:p@db:5432/orders',
     });
+  });
+
+  test('when TLS is turned off beside an API key, then the description says what the connection does', () => {
+    const { temporal } = loadConfig({ JWT_KEY: 'k', TEMPORAL_API_KEY: 'key', TEMPORAL_TLS: 'false' });
+    expect(temporal.connection.tls).toBe(false);
+    expect(temporal.description).toBe('127.0.0.1:7233 over plain gRPC (no TLS, API key)');
   });
 
   test('when a Temporal Cloud API key is set, then TLS is on', () => {

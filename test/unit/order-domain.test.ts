@@ -2,7 +2,7 @@
  * The order domain on its own: plain functions, no database, no Temporal, no bus. Every
  * transition of the state machine, and what each decision writes and publishes.
  */
-import { cancelByUser, expire, pay, placeOrder, refusePayment } from '../../src/orders/decisions';
+import { cancelByUser, expire, pay, place, rejectPayment } from '../../src/orders/decisions';
 import { InvalidTransitionError } from '../../src/orders/errors';
 import { OrderStatus, type NewOrder, type OrderRecord } from '../../src/orders/order';
 import { canTransition, transition } from '../../src/orders/transitions';
@@ -60,7 +60,7 @@ describe('the state machine', () => {
 
 describe('placing an order', () => {
   test('when an order is placed, then it is recorded as created, version 0, with order:created', () => {
-    const change = placeOrder(order, '2026-01-01T00:00:00.000Z', 7);
+    const change = place(order, '2026-01-01T00:00:00.000Z', 7);
     expect(change.insert).toEqual({ ...record(Created), version: 0 });
     expect(change.result).toEqual({
       id: 'o1',
@@ -156,7 +156,7 @@ describe('cancelling, expiring and paying', () => {
   );
 
   test('when a late payment is refused, then payment:rejected is keyed by the payment', () => {
-    expect(refusePayment(payment, 'late').events).toEqual([
+    expect(rejectPayment(payment, 'late').events).toEqual([
       { subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason: 'late' } },
     ]);
   });

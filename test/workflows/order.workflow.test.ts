@@ -9,9 +9,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type OrderActivities } from '../../src/activities';
-import { cancelByUser, placeOrder } from '../../src/orders/decisions';
+import { cancelByUser, place } from '../../src/orders/decisions';
 import { OrderExpiredBeforeRecordedError } from '../../src/orders/errors';
-import { OrderStatus } from '../../src/orders/order';
+import { OrderStatus, type NewOrder } from '../../src/orders/order';
 import type { Store } from '../../src/store';
 import type { orderWorkflow } from '../../src/workflows/order.workflow';
 import {
@@ -20,7 +20,6 @@ import {
   orderStateQuery,
   orderWorkflowId,
   paymentReceivedSignal,
-  type OrderWorkflowInput,
 } from '../../src/workflows/shared';
 import { sqliteStore } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
@@ -72,7 +71,7 @@ async function withWorker<T>(
 
 async function startOrder(
   windowMs = FIFTEEN_MINUTES,
-): Promise<{ input: OrderWorkflowInput; handle: WorkflowHandle<typeof orderWorkflow> }> {
+): Promise<{ input: NewOrder; handle: WorkflowHandle<typeof orderWorkflow> }> {
   const input = await seedOrder(store, await env.currentTimeMs(), windowMs);
   const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
     taskQueue,
@@ -87,7 +86,7 @@ function expiringAfter(before: () => Promise<void>): OrderActivities {
   const real = createActivities({ orders: store.orders, payments: noPaymentsPending });
   return {
     ...real,
-    async expireOrder(order: OrderWorkflowInput) {
+    async expireOrder(order: NewOrder) {
       await before();
       return real.expireOrder(order);
     },
@@ -236,7 +235,7 @@ test('when the API never recorded the order, then expiry leaves a tombstone and 
   const now = await env.currentTimeMs();
   const ticket = { id: newId(), title: 'play', price: 5, version: 0 };
   await store.tickets.upsert(ticket);
-  const input: OrderWorkflowInput = {
+  const input: NewOrder = {
     orderId: newId(),
     userId: newId(),
     ticket,
@@ -252,7 +251,7 @@ test('when the API never recorded the order, then expiry leaves a tombstone and 
 
   expect(await store.orders.find(input.orderId)).toBeUndefined();
   expect(await outboxSubjects(store, input.orderId)).toEqual([]);
-  await expect(store.orders.record(placeOrder(input, new Date(now).toISOString(), 0))).rejects.toThrow(
+  await expect(store.orders.record(place(input, new Date(now).toISOString(), 0))).rejects.toThrow(
     OrderExpiredBeforeRecordedError,
   );
 });
