@@ -34,10 +34,13 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
       return final(() => orders.apply(pay(payment)));
     },
 
-    /** A payment arrived after the order ended: `payment:rejected`, so the payments service refunds it. */
+    /**
+     * A payment reached the workflow after the order ended: `payment:rejected`, so the payments
+     * service refunds it, unless the database decided it completed the order (`rejected: false`).
+     */
     async rejectPayment(payment: Payment, reason: string) {
       requireId(payment.id, 'payment id');
-      await final(() => orders.record(rejectPayment(payment, reason)));
+      return final(() => orders.apply(rejectPayment(payment, reason)));
     },
   };
 }

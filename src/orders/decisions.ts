@@ -21,8 +21,6 @@ export interface Change<R> {
   insert?: OrderRecord;
   update?: OrderUpdate;
   events: OutgoingEvent[];
-  /** Set when this change ends the order, once: a retry that finds it ended decides no ending. */
-  ending?: OrderEnding;
 }
 
 /** A decision about one order, made on its current record (undefined when there is none). */
@@ -51,50 +49,57 @@ export function place(order: NewOrder, createdAt: string, ticketVersion: number)
   };
 }
 
+/** Where an order stands after a decision: what its workflow shows as its end. */
+export interface Outcome {
+  status: OrderStatus;
+  ending?: OrderEnding;
+  paymentId?: string;
+}
+
+const outcomeOf = ({ status, ending, paymentId }: OrderRecord): Outcome => ({
+  status,
+  ...(ending ? { ending } : {}),
+  ...(paymentId ? { paymentId } : {}),
+});
+
 /** DELETE: an active order is cancelled, with `order:cancelled`; an ended one stays as it is. */
 export const cancelByUser = (orderId: string): Command<{ status: OrderStatus | undefined }> => ({
   orderId,
   decide(current) {
     if (!current || current.tombstone || !isActive(current.status)) return unchanged({ status: current?.status });
-    const update = transition(current, OrderStatus.Cancelled);
-    return {
-      result: { status: update.status },
-      update,
-      events: [orderCancelled(current, update.version)],
-      ending: 'cancelled-by-user',
-    };
+    const update = transition(current, OrderStatus.Cancelled, { ending: 'cancelled-by-user' });
+    return { result: { status: update.status }, update, events: [orderCancelled(current, update.version)] };
   },
 });
 
 /**
  * The deadline passed unpaid: `expiration:complete`, then the order is cancelled (`order:cancelled`).
- * No record means the API never recorded the order: a tombstone takes its id (OrderRecord.tombstone).
+ * An order that has already ended stays as it ended, and says how. No record means the API never
+ * recorded the order: a tombstone takes its id (OrderRecord.tombstone).
  */
-export const expire = (order: NewOrder, now: string): Command<{ status: OrderStatus }> => ({
+export const expire = (order: NewOrder, now: string): Command<Outcome> => ({
   orderId: order.orderId,
   decide(current) {
+    const expired = { status: OrderStatus.Cancelled, ending: 'expired' } as const;
     if (!current) {
-      return {
-        result: { status: OrderStatus.Cancelled },
-        insert: { ...newRecord(order, OrderStatus.Cancelled, now), tombstone: true },
-        events: [],
+      const tombstone = {
+        ...newRecord(order, OrderStatus.Cancelled, now),
+        ending: 'expired' as const,
+        tombstone: true,
       };
+      return { result: expired, insert: tombstone, events: [] };
     }
-    if (!isActive(current.status)) return unchanged({ status: current.status });
-    const update = transition(current, OrderStatus.Cancelled);
+    if (!isActive(current.status)) return unchanged(outcomeOf(current));
+    const update = transition(current, OrderStatus.Cancelled, { ending: 'expired' });
     return {
-      result: { status: update.status },
+      result: expired,
       update,
       events: [expirationComplete(current.id), orderCancelled(current, update.version)],
-      ending: 'expired',
     };
   },
 });
 
-export interface PaymentResult {
-  accepted: boolean;
-  status: OrderStatus;
-}
+export type PaymentResult = Outcome & { accepted: boolean };
 
 /**
  * A payment completes the order while it is active, if it was published before the order's
@@ -106,11 +111,12 @@ export interface PaymentResult {
 export const pay = (payment: Payment, publishedAt?: string): Command<PaymentResult> => ({
   orderId: payment.orderId,
   decide(current) {
-    if (current?.paymentId === payment.id) return unchanged({ accepted: true, status: current.status });
+    if (current?.paymentId === payment.id) return unchanged({ accepted: true, ...outcomeOf(current) });
     const inTime = publishedAt === undefined || !current || Date.parse(publishedAt) <= Date.parse(current.expiresAt);
     if (current && isActive(current.status) && inTime) {
-      const update = transition(current, OrderStatus.Complete, { paymentId: payment.id });
-      return { result: { accepted: true, status: update.status }, update, events: [], ending: 'paid' };
+      const update = transition(current, OrderStatus.Complete, { paymentId: payment.id, ending: 'paid' });
+      const result = { accepted: true, status: update.status, ending: 'paid' as const, paymentId: payment.id };
+      return { result, update, events: [] };
     }
     const reason = !current
       ? `order ${payment.orderId} is unknown`
@@ -118,16 +124,23 @@ export const pay = (payment: Payment, publishedAt?: string): Command<PaymentResu
         ? `payment ${payment.id} was published at ${publishedAt}, after order ${current.id}'s hold ended at ${current.expiresAt}`
         : `order ${current.id} is already ${current.status}`;
     return {
-      result: { accepted: false, status: current?.status ?? OrderStatus.Cancelled },
+      result: { accepted: false, ...(current ? outcomeOf(current) : { status: OrderStatus.Cancelled }) },
       events: [paymentRejected(payment, reason)],
     };
   },
 });
 
-/** A payment that came after the order ended: refused, so the payments service refunds it. */
-export const rejectPayment = (payment: Payment, reason: string): Change<void> => ({
-  result: undefined,
-  events: [paymentRejected(payment, reason)],
+/**
+ * A payment that reached the workflow after the order ended: refused, so the payments service
+ * refunds it, unless it is the payment that completed the order (the database decided it when it
+ * was consumed, before its signal arrived).
+ */
+export const rejectPayment = (payment: Payment, reason: string): Command<{ rejected: boolean }> => ({
+  orderId: payment.orderId,
+  decide(current) {
+    if (current?.paymentId === payment.id) return unchanged({ rejected: false });
+    return { result: { rejected: true }, events: [paymentRejected(payment, reason)] };
+  },
 });
 
 const newRecord = (order: NewOrder, status: OrderStatus, createdAt: string): OrderRecord => ({
@@ -139,5 +152,6 @@ const newRecord = (order: NewOrder, status: OrderStatus, createdAt: string): Ord
   version: 0,
   paymentId: null,
   createdAt,
+  ending: null,
   tombstone: false,
 });

@@ -55,6 +55,8 @@ export interface OrderRecord {
   version: number;
   paymentId: string | null;
   createdAt: string;
+  /** How it ended; null while it is active. */
+  ending: OrderEnding | null;
   /**
    * Left by an expiry that found no order (the API stopped between starting the workflow and
    * recording the order): it takes the id, so a late insert fails instead of creating an order

@@ -1,5 +1,5 @@
 import { InvalidTransitionError } from './errors';
-import { OrderStatus, type OrderRecord } from './order';
+import { OrderStatus, type OrderEnding, type OrderRecord } from './order';
 
 /**
  * The order's state machine: from each status, the statuses it may move to. `complete` and
@@ -23,12 +23,14 @@ export interface OrderUpdate {
   /** Every change of an order bumps its version by one (DESIGN.md). */
   version: number;
   paymentId?: string;
+  /** Set by the change that ends the order. */
+  ending?: OrderEnding;
 }
 
 export function transition(
   order: Pick<OrderRecord, 'id' | 'status' | 'version'>,
   to: OrderStatus,
-  extra: Pick<OrderUpdate, 'paymentId'> = {},
+  extra: Pick<OrderUpdate, 'paymentId' | 'ending'> = {},
 ): OrderUpdate {
   if (!canTransition(order.status, to)) throw new InvalidTransitionError(order.id, order.status, to);
   return { orderId: order.id, expectedVersion: order.version, status: to, version: order.version + 1, ...extra };

@@ -58,6 +58,13 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .execute();
       },
     },
+    // How an order ended, for the Web UI and the workflow's result: an expiry that finds an order
+    // already cancelled must say "cancelled by the user", not "expired".
+    '0003_orders_ending': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('orders').addColumn('ending', 'text').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

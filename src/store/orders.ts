@@ -70,8 +70,8 @@ export class OrderStore implements OrderRepository {
   private committed(change: Change<unknown>): void {
     if (change.events.length > 0) this.hooks.eventsWritten?.();
     if (change.insert && !change.insert.tombstone) this.hooks.orderPlaced?.(change.insert.id);
-    const orderId = change.update?.orderId;
-    if (change.ending && orderId) this.hooks.orderEnded?.(change.ending, orderId);
+    // Only the change that ends an order carries its ending: a retry that finds it ended does not count.
+    if (change.update?.ending) this.hooks.orderEnded?.(change.update.ending, change.update.orderId);
   }
 
   private withTicket() {
@@ -103,7 +103,12 @@ async function write(trx: Trx, change: Change<unknown>): Promise<void> {
 async function update(trx: Trx, u: OrderUpdate): Promise<void> {
   const result = await trx
     .updateTable('orders')
-    .set({ status: u.status, version: u.version, ...(u.paymentId ? { payment_id: u.paymentId } : {}) })
+    .set({
+      status: u.status,
+      version: u.version,
+      ...(u.paymentId ? { payment_id: u.paymentId } : {}),
+      ...(u.ending ? { ending: u.ending } : {}),
+    })
     .where('id', '=', u.orderId)
     .where('version', '=', u.expectedVersion)
     .executeTakeFirst();
@@ -139,6 +144,7 @@ const toRecord = (row: StoredOrder): OrderRecord => ({
   version: Number(row.version),
   paymentId: row.payment_id,
   createdAt: row.created_at,
+  ending: row.ending ?? null,
   tombstone: Number(row.tombstone) === 1,
 });
 
@@ -151,5 +157,6 @@ const toRow = (record: OrderRecord): StoredOrder => ({
   version: record.version,
   payment_id: record.paymentId,
   created_at: record.createdAt,
+  ending: record.ending,
   tombstone: record.tombstone ? 1 : 0,
 });

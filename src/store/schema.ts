@@ -1,6 +1,6 @@
 import type { Generated, Kysely } from 'kysely';
 import type { Config } from '../config';
-import type { OrderStatus } from '../orders/order';
+import type { OrderEnding, OrderStatus } from '../orders/order';
 
 /** The tables as the database holds them (snake_case; the store maps rows to the domain's types). */
 export interface TicketTable {
@@ -21,6 +21,8 @@ export interface OrderTable {
   created_at: string;
   /** 1 for the record an expiry leaves when the API never recorded the order (see README, invariant 1). */
   tombstone: Generated<number>;
+  /** How it ended (null while active, and for orders that ended before this column existed). */
+  ending: OrderEnding | null;
 }
 
 export interface OutboxTable {

@@ -6,7 +6,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { OrderStatus, type NewOrder, type Payment } from '../orders/order';
+import type { Outcome } from '../orders/decisions';
+import { OrderStatus, type NewOrder, type OrderEnding, type Payment } from '../orders/order';
 import {
   orderCancelledSignal,
   orderStateQuery,
@@ -60,30 +61,33 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   });
 
   if (!decided) {
-    const { status } = await expireOrder(order);
-    end(status, 'expired');
+    end(await expireOrder(order), 'expired');
   } else if (payments.length > 0) {
     const payment = payments.shift()!;
-    const { status, accepted } = await completeOrder(payment);
-    if (accepted) state.paymentId = payment.id;
+    const outcome = await completeOrder(payment);
+    if (outcome.accepted) state.paymentId = payment.id;
     else state.rejectedPaymentIds.push(payment.id);
-    end(status, accepted ? 'paid' : 'cancelled-by-user');
+    end(outcome, outcome.accepted ? 'paid' : 'cancelled-by-user');
   } else {
-    end(OrderStatus.Cancelled, 'cancelled-by-user');
+    end({ status: OrderStatus.Cancelled }, 'cancelled-by-user');
   }
 
-  // Payments that arrive after the order ended are refused, so that the payments service refunds them.
+  // Payments that reach the workflow after the order ended are refused, so that the payments
+  // service refunds them; not the one that completed it, decided before its signal arrived.
   while (payments.length > 0) {
     const late = payments.shift()!;
+    if (late.id === state.paymentId) continue;
     await rejectPayment(late, `order ${order.orderId} is already ${state.status}`);
     state.rejectedPaymentIds.push(late.id);
   }
   return state;
 
-  function end(status: OrderStatus, ending: OrderState['ending']): void {
-    state.status = status;
-    state.ending = status === OrderStatus.Complete ? 'paid' : ending;
-    upsertSearchAttributes([{ key: SearchAttributes.OrderStatus, value: status }]);
+  /** The database says how the order ended; `otherwise` is for histories from before it said so. */
+  function end(outcome: Outcome, otherwise: OrderEnding): void {
+    state.status = outcome.status;
+    state.ending = outcome.status === OrderStatus.Complete ? 'paid' : (outcome.ending ?? otherwise);
+    if (outcome.paymentId) state.paymentId = outcome.paymentId;
+    upsertSearchAttributes([{ key: SearchAttributes.OrderStatus, value: outcome.status }]);
     setCurrentDetails(describeEnding(state));
   }
 }

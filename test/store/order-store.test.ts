@@ -121,10 +121,11 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       const order = await seedOrder(store, Date.now());
       const paid = payment(order.orderId);
       const other = payment(order.orderId);
-      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: true, status: 'complete' });
-      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: true, status: 'complete' });
-      expect(await store.orders.apply(pay(other))).toEqual({ accepted: false, status: 'complete' });
-      expect(await store.orders.apply(pay(other))).toEqual({ accepted: false, status: 'complete' });
+      const completed = { status: 'complete', ending: 'paid', paymentId: paid.id };
+      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: true, ...completed });
+      expect(await store.orders.apply(pay(paid))).toEqual({ accepted: true, ...completed });
+      expect(await store.orders.apply(pay(other))).toEqual({ accepted: false, ...completed });
+      expect(await store.orders.apply(pay(other))).toEqual({ accepted: false, ...completed });
       expect(await outboxSubjects(store, order.orderId)).toEqual(['order:created', 'payment:rejected']);
       expect(await store.orders.find(order.orderId)).toMatchObject({ status: 'complete', version: 1 });
       expect(endingsOf(order.orderId)).toEqual(['paid']);
@@ -133,8 +134,9 @@ describe.each(databases)('%s store', (_engine, openStore) => {
     test('when a cancelled order is expired or paid, then it stays cancelled and the payment is refused (invariant 5)', async () => {
       const order = await seedOrder(store, Date.now());
       await store.orders.apply(cancelByUser(order.orderId));
-      expect(await store.orders.apply(expire(order, new Date().toISOString()))).toEqual({ status: 'cancelled' });
-      expect(await store.orders.apply(pay(payment(order.orderId)))).toEqual({ accepted: false, status: 'cancelled' });
+      const cancelled = { status: 'cancelled', ending: 'cancelled-by-user' };
+      expect(await store.orders.apply(expire(order, new Date().toISOString()))).toEqual(cancelled);
+      expect(await store.orders.apply(pay(payment(order.orderId)))).toEqual({ accepted: false, ...cancelled });
       expect(await outboxSubjects(store, order.orderId)).toEqual([
         'order:created',
         'order:cancelled',

@@ -25,6 +25,7 @@ const record = (status: OrderRecord['status'], extra: Partial<OrderRecord> = {})
   version: 3,
   paymentId: null,
   createdAt: '2026-01-01T00:00:00.000Z',
+  ending: null,
   tombstone: false,
   ...extra,
 });
@@ -90,8 +91,14 @@ describe('placing an order', () => {
 describe('cancelling, expiring and paying', () => {
   test('when an active order is cancelled by its user, then version + 1 and order:cancelled', () => {
     const change = cancelByUser('o1').decide(record(Created));
-    expect(change).toMatchObject({ result: { status: Cancelled }, ending: 'cancelled-by-user' });
-    expect(change.update).toEqual({ orderId: 'o1', expectedVersion: 3, status: Cancelled, version: 4 });
+    expect(change.result).toEqual({ status: Cancelled });
+    expect(change.update).toEqual({
+      orderId: 'o1',
+      expectedVersion: 3,
+      status: Cancelled,
+      version: 4,
+      ending: 'cancelled-by-user',
+    });
     expect(change.events).toEqual([
       { subject: 'order:cancelled', msgId: 'order:cancelled:o1', data: { id: 'o1', version: 4, ticket: { id: 't1' } } },
     ]);
@@ -106,7 +113,10 @@ describe('cancelling, expiring and paying', () => {
 
   test('when an active order expires, then expiration:complete, then order:cancelled', () => {
     const change = expire(order, '2026-01-01T00:15:01.000Z').decide(record(AwaitingPayment));
-    expect(change).toMatchObject({ result: { status: Cancelled }, ending: 'expired', update: { version: 4 } });
+    expect(change).toMatchObject({
+      result: { status: Cancelled, ending: 'expired' },
+      update: { version: 4, ending: 'expired' },
+    });
     expect(change.events.map((e) => e.msgId)).toEqual(['expiration:complete:o1', 'order:cancelled:o1']);
   });
 
@@ -117,37 +127,51 @@ describe('cancelling, expiring and paying', () => {
       status: Cancelled,
       tombstone: true,
       createdAt: '2026-01-01T00:15:01.000Z',
+      ending: 'expired',
     });
     expect(change.events).toEqual([]);
-    expect(change.ending).toBeUndefined();
+    expect(change.update).toBeUndefined();
   });
 
-  test.each([[Complete], [Cancelled]] as const)('when an order in %s expires, then nothing changes', (status) => {
-    expect(expire(order, 'now').decide(record(status))).toEqual({ result: { status }, events: [] });
+  test.each([
+    [record(Complete, { ending: 'paid', paymentId: 'p0' }), { status: Complete, ending: 'paid', paymentId: 'p0' }],
+    [record(Cancelled, { ending: 'cancelled-by-user' }), { status: Cancelled, ending: 'cancelled-by-user' }],
+  ])('when an ended order (%j) expires, then nothing changes and it says how it ended', (current, outcome) => {
+    expect(expire(order, 'now').decide(current)).toEqual({ result: outcome, events: [] });
   });
 
   test('when an active order is paid, then it is complete with the payment id and ends as paid', () => {
     const change = pay(payment).decide(record(Created));
-    expect(change).toMatchObject({ result: { accepted: true, status: Complete }, ending: 'paid', events: [] });
-    expect(change.update).toEqual({ orderId: 'o1', expectedVersion: 3, status: Complete, version: 4, paymentId: 'p1' });
+    expect(change).toMatchObject({
+      result: { accepted: true, status: Complete, ending: 'paid', paymentId: 'p1' },
+      events: [],
+    });
+    expect(change.update).toEqual({
+      orderId: 'o1',
+      expectedVersion: 3,
+      status: Complete,
+      version: 4,
+      paymentId: 'p1',
+      ending: 'paid',
+    });
   });
 
   test('when the payment that completed the order comes again, then it is accepted and nothing changes', () => {
-    expect(pay(payment).decide(record(Complete, { paymentId: 'p1' }))).toEqual({
-      result: { accepted: true, status: Complete },
+    expect(pay(payment).decide(record(Complete, { paymentId: 'p1', ending: 'paid' }))).toEqual({
+      result: { accepted: true, status: Complete, ending: 'paid', paymentId: 'p1' },
       events: [],
     });
   });
 
   test.each([
-    [record(Complete, { paymentId: 'p0' }), 'order o1 is already complete', Complete],
-    [record(Cancelled), 'order o1 is already cancelled', Cancelled],
-    [undefined, 'order o1 is unknown', Cancelled],
+    [record(Complete, { paymentId: 'p0' }), 'order o1 is already complete', { status: Complete, paymentId: 'p0' }],
+    [record(Cancelled), 'order o1 is already cancelled', { status: Cancelled }],
+    [undefined, 'order o1 is unknown', { status: Cancelled }],
   ])(
     'when a payment finds the order ended or unknown (%j), then payment:rejected says why',
-    (current, reason, status) => {
+    (current, reason, outcome) => {
       const change = pay(payment).decide(current);
-      expect(change.result).toEqual({ accepted: false, status });
+      expect(change.result).toEqual({ accepted: false, ...outcome });
       expect(change.update).toBeUndefined();
       expect(change.events).toEqual([
         { subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason } },
@@ -156,9 +180,17 @@ describe('cancelling, expiring and paying', () => {
   );
 
   test('when a late payment is refused, then payment:rejected is keyed by the payment', () => {
-    expect(rejectPayment(payment, 'late').events).toEqual([
-      { subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason: 'late' } },
-    ]);
+    expect(rejectPayment(payment, 'late').decide(record(Cancelled))).toEqual({
+      result: { rejected: true },
+      events: [{ subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason: 'late' } }],
+    });
+  });
+
+  test('when the late payment is the one that completed the order, then it is not refused', () => {
+    expect(rejectPayment(payment, 'late').decide(record(Complete, { paymentId: 'p1' }))).toEqual({
+      result: { rejected: false },
+      events: [],
+    });
   });
 });
 
@@ -170,7 +202,10 @@ describe('a payment judged by when it was published (invariant 7)', () => {
   test.each([[before], [atDeadline]])(
     'when a payment published at %s is decided after the deadline, then it still completes the active order',
     (publishedAt) => {
-      expect(pay(payment, publishedAt).decide(record(Created)).result).toEqual({ accepted: true, status: Complete });
+      expect(pay(payment, publishedAt).decide(record(Created)).result).toMatchObject({
+        accepted: true,
+        status: Complete,
+      });
     },
   );
 

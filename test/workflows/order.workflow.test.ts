@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type OrderActivities } from '../../src/activities';
-import { cancelByUser, place } from '../../src/orders/decisions';
+import { cancelByUser, pay, place } from '../../src/orders/decisions';
 import { OrderExpiredBeforeRecordedError } from '../../src/orders/errors';
 import { OrderStatus, type NewOrder } from '../../src/orders/order';
 import type { Store } from '../../src/store';
@@ -168,6 +168,40 @@ test('when a payment lands while the expiry runs, then the order stays cancelled
     'payment:rejected',
   ]);
   await record('payment-during-expiry', handle);
+});
+
+test('when the database completed the order with a payment whose signal lands while the expiry runs, then the order ends paid and that payment is not refused', async () => {
+  const { input, handle } = await startOrder();
+  const paid = payment(input.orderId);
+  // What the payments consumer does: the database decides the payment, then the workflow is told;
+  // here the timer fires in between, so the signal lands while the expiry is in flight.
+  const racing = expiringAfter(async () => {
+    await store.orders.apply(pay(paid));
+    await handle.signal(paymentReceivedSignal, paid);
+  });
+
+  const result = await withWorker(() => handle.result(), racing);
+
+  expect(result).toMatchObject({
+    status: OrderStatus.Complete,
+    ending: 'paid',
+    paymentId: paid.id,
+    rejectedPaymentIds: [],
+  });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+});
+
+test('when the user cancelled but the signal never reached the workflow, then its expiry says cancelled by the user, not expired', async () => {
+  const { input, handle } = await startOrder();
+
+  const result = await withWorker(async () => {
+    await env.sleep('2 minutes');
+    await store.orders.apply(cancelByUser(input.orderId)); // DELETE, whose signal failed
+    return handle.result();
+  });
+
+  expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'cancelled-by-user' });
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:cancelled']);
 });
 
 test('when a payment lands a moment before the deadline, then the order completes and is never cancelled', async () => {
