@@ -2,8 +2,28 @@ import type { Logger } from '../logger';
 import { eventsPublished, outboxPublishFailures } from '../metrics';
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { OutboxStore } from '../store/outbox';
+import { publishEvent, type EventBus } from './jetstream';
 
 export type Publish = (event: OutgoingEvent) => Promise<unknown>;
+
+export interface RelayOptions {
+  /** How often it looks for events that other processes wrote (its own writes kick it at once). */
+  pollMs?: number;
+  /** Its back-off while the bus is down: the first wait, doubled on each failure up to the last. */
+  backoffMs?: { first: number; max: number };
+}
+
+/** The relay of a process, publishing to its bus. */
+export function startOutboxRelay(
+  bus: EventBus,
+  outbox: ConstructorParameters<typeof OutboxRelay>[0],
+  logger: Logger,
+  options: RelayOptions = {},
+): OutboxRelay {
+  const relay = new OutboxRelay(outbox, (event) => publishEvent(bus, event), logger, options);
+  relay.start();
+  return relay;
+}
 
 /**
  * Publishes the outbox in order, at-least-once: rows are marked only after the stream acked
@@ -16,13 +36,18 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private failures = 0;
+  private readonly pollMs: number;
+  private readonly backoffMs: { first: number; max: number };
 
   constructor(
     private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished'>,
     private readonly publish: Publish,
     private readonly logger: Logger,
-    private readonly pollMs = 100,
-  ) {}
+    options: RelayOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 100;
+    this.backoffMs = options.backoffMs ?? { first: this.pollMs * 2, max: 30_000 };
+  }
 
   start(): void {
     this.schedule(0);
@@ -76,7 +101,8 @@ export class OutboxRelay {
     } catch (err) {
       this.failures += 1;
       outboxPublishFailures.inc();
-      delay = Math.min(30_000, this.pollMs * 2 ** Math.min(this.failures, 9));
+      const { first, max } = this.backoffMs;
+      delay = Math.min(max, first * 2 ** Math.min(this.failures - 1, 20));
       this.logger.warn({ err, retryInMs: delay }, 'outbox: could not publish; events stay queued and will be retried');
     }
     this.schedule(delay);

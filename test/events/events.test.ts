@@ -9,7 +9,7 @@ import { runConsumer, type RunningConsumer } from '../../src/events/consumer';
 import { connectEventBus, publishEvent, type EventBus } from '../../src/events/jetstream';
 import { paymentHandlers } from '../../src/events/payments-consumer';
 import { ticketHandlers } from '../../src/events/tickets-consumer';
-import { OutboxRelay } from '../../src/events/outbox-relay';
+import { startOutboxRelay, type OutboxRelay } from '../../src/events/outbox-relay';
 import { cancelByUser } from '../../src/orders/decisions';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import type { Store } from '../../src/store';
@@ -49,8 +49,7 @@ beforeAll(async () => {
   db = await sqliteStore({ eventsWritten: () => relay?.kick() });
   store = db.store;
   bus = await connectEventBus(nats.url, 'ticketing', 'orders-test', logger);
-  relay = new OutboxRelay(store.outbox, (e) => publishEvent(bus, e), logger, 50);
-  relay.start();
+  relay = startOutboxRelay(bus, store.outbox, logger, { pollMs: 50 });
   const tickets = ticketHandlers(store.tickets);
   // Count every delivery of ticket:updated, to see an early one come again.
   const counted = {
