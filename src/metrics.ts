@@ -42,6 +42,13 @@ export const outboxPublishFailures = new Counter({
   registers: [registry],
 });
 
+export const eventsRejected = new Counter({
+  name: 'orders_events_rejected_total',
+  help: 'Incoming events terminated without being handled (not JSON, invalid, no handler), by subject and reason',
+  labelNames: ['subject', 'reason'] as const,
+  registers: [registry],
+});
+
 export const ordersEnded = new Counter({
   name: 'orders_ended_total',
   help: 'Orders that reached their end, by how: paid, expired or cancelled-by-user',
