@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { Db } from './schema';
 import type { Trx } from './transactions';
@@ -14,10 +15,30 @@ export async function appendToOutbox(trx: Trx, events: readonly OutgoingEvent[])
   await trx
     .insertInto('outbox')
     .values(
-      events.map((e) => ({ msg_id: e.msgId, subject: e.subject, data: JSON.stringify(e.data), created_at: createdAt })),
+      events.map((e) => ({
+        msg_id: headerSafeMsgId(e),
+        subject: e.subject,
+        data: JSON.stringify(e.data),
+        created_at: createdAt,
+      })),
     )
     .onConflict((oc) => oc.column('msg_id').doNothing())
     .execute();
+}
+
+/** Printable ASCII without spaces, and short: what a NATS header value (`Nats-Msg-Id`) carries as it is. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The msg id becomes JetStream's `Nats-Msg-Id` header, and the outbox's unique key. The edge
+ * checks the ids of other services (events/incoming.ts), but should one ever hold CR/LF (no
+ * header can carry it) or be huge (no index can hold it), it is replaced by its digest, as
+ * stable, so a retried change is still written once. Every other id keeps today's
+ * `<subject>:<id>`, which existing rows and JetStream's dedup rely on.
+ */
+export function headerSafeMsgId({ subject, msgId }: Pick<OutgoingEvent, 'subject' | 'msgId'>): string {
+  if (HEADER_SAFE.test(msgId)) return msgId;
+  return `${subject}:sha256:${createHash('sha256').update(msgId).digest('hex')}`;
 }
 
 /** The outbox as its relay reads it: pending events in the order they were written. */
