@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import { eventsPublished, outboxPublishFailures } from '../metrics';
 import type { OutgoingEvent } from '../orders/catalogue';
-import type { OutboxStore } from '../store/outbox';
+import type { OutboxStore, PendingEvent } from '../store/outbox';
 import { publishEvent, type EventBus } from './jetstream';
 
 export type Publish = (event: OutgoingEvent) => Promise<unknown>;
@@ -26,9 +26,10 @@ export function startOutboxRelay(
 }
 
 /**
- * Publishes the outbox in order, at-least-once: rows are marked only after the stream acked
- * them, and JetStream drops a re-publish by `Nats-Msg-Id`, so a crash between the two publishes
- * nothing twice within the duplicate window. While the bus is down, events wait in the database.
+ * Publishes the outbox in order, at-least-once. Each row is marked as soon as the stream acks
+ * it, so a crash re-publishes at most the one row in flight (which JetStream drops by
+ * `Nats-Msg-Id` within its window), however long the process stays down. While the bus is down
+ * events wait in the database.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -83,17 +84,7 @@ export class OutboxRelay {
       for (;;) {
         const events = await this.outbox.pending(100);
         if (events.length === 0) break;
-        const published: number[] = [];
-        try {
-          for (const event of events) {
-            await this.publish(event);
-            published.push(event.id);
-            eventsPublished.inc({ subject: event.subject });
-            this.logger.info({ subject: event.subject, msgId: event.msgId }, 'event published');
-          }
-        } finally {
-          await this.outbox.markPublished(published, new Date().toISOString());
-        }
+        for (const event of events) await this.relay(event);
       }
       if (this.failures > 0) this.logger.info({ after: this.failures }, 'event bus reachable again; outbox drained');
       this.failures = 0;
@@ -106,5 +97,13 @@ export class OutboxRelay {
       this.logger.warn({ err, retryInMs: delay }, 'outbox: could not publish; events stay queued and will be retried');
     }
     this.schedule(delay);
+  }
+
+  /** Publishes one row, then marks it at once: a crash between the two re-publishes this one row only. */
+  private async relay(event: PendingEvent): Promise<void> {
+    await this.publish(event);
+    await this.outbox.markPublished([event.id], new Date().toISOString());
+    eventsPublished.inc({ subject: event.subject });
+    this.logger.info({ outboxId: event.id, subject: event.subject, msgId: event.msgId }, 'event published');
   }
 }

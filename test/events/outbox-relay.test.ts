@@ -1,0 +1,92 @@
+/**
+ * The outbox relay on a real nats-server: a relay killed between NATS's ack and its own mark
+ * does not publish again once JetStream's duplicate window has passed (invariant 4).
+ */
+import pino from 'pino';
+import { connect, nanos } from 'nats';
+import { connectEventBus, publishEvent, type EventBus } from '../../src/events/jetstream';
+import { OutboxRelay, startOutboxRelay } from '../../src/events/outbox-relay';
+import { ALL_SUBJECTS } from '../../src/orders/catalogue';
+import type { Store } from '../../src/store';
+import { eventually } from '../../scripts/lib/eventually';
+import { sqliteStore, type TestDatabase } from '../support/database';
+import { CoreNatsPeer, startTestNats, type Recorder, type TestNats } from '../support/nats';
+import { newId, seedOrder } from '../support/orders';
+
+const logger = pino({ level: 'silent' });
+const STREAM = 'ticketing';
+let nats: TestNats;
+let db: TestDatabase;
+let store: Store;
+let bus: EventBus;
+let peer: CoreNatsPeer;
+let recorder: Recorder;
+const relays: OutboxRelay[] = [];
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  // The stream as the service makes it, except that JetStream forgets msg ids after 1 s instead of
+  // 2 minutes, so that a test can outlive the window.
+  const nc = await connect({ servers: nats.url });
+  await (
+    await nc.jetstreamManager()
+  ).streams.add({
+    name: STREAM,
+    subjects: [...ALL_SUBJECTS],
+    duplicate_window: nanos(1000),
+    allow_direct: true,
+  });
+  await nc.close();
+  db = await sqliteStore();
+  store = db.store;
+  bus = await connectEventBus(nats.url, STREAM, 'orders-test', logger);
+  peer = await CoreNatsPeer.connect(nats.url);
+  recorder = peer.record(['order:created', 'expiration:complete']);
+});
+
+// Each test has its own relay: one left running would publish the next test's rows for it.
+afterEach(async () => {
+  await Promise.all(relays.splice(0).map((r) => r.stop()));
+});
+
+afterAll(async () => {
+  recorder?.stop();
+  await peer?.close();
+  await bus?.close();
+  await db?.cleanup();
+  await nats?.stop();
+});
+
+test('when the relay is killed after NATS acked some events but before it marked them, and restarts after the duplicate window, then each event is published once', async () => {
+  const orders = [];
+  for (let i = 0; i < 5; i++) orders.push(await seedOrder(store, Date.now()));
+  let acked = 0;
+  const killed = new Promise<never>(() => {}); // the process dies here: nothing after this runs
+  const dying = new OutboxRelay(
+    store.outbox,
+    async (event) => {
+      if (acked === 3) return killed;
+      await publishEvent(bus, event);
+      acked += 1;
+    },
+    logger,
+    { pollMs: 50 },
+  );
+  dying.start();
+  await eventually(async () => (acked === 3 ? true : undefined), 'three events acked before the kill');
+
+  // JetStream forgets msg ids after its window: once it forgets a probe published after the
+  // three events, it has forgotten theirs too, and only the outbox can keep them from coming again.
+  const probe = { subject: 'expiration:complete' as const, msgId: `probe:${newId()}`, data: { orderId: 'probe' } };
+  await publishEvent(bus, probe);
+  await eventually(
+    async () => ((await publishEvent(bus, probe)).duplicate ? undefined : true),
+    "JetStream's duplicate window to pass",
+  );
+
+  relays.push(startOutboxRelay(bus, store.outbox, logger, { pollMs: 50 }));
+  const lastOrder = orders[orders.length - 1]!;
+  await recorder.waitFor('order:created', (d) => d.id === lastOrder.orderId);
+  await peer.nc.flush(); // anything published before the last one has arrived too
+  expect(orders.map((o) => recorder.count('order:created', (d) => d.id === o.orderId))).toEqual([1, 1, 1, 1, 1]);
+});
