@@ -1,8 +1,9 @@
 import type { Logger } from '../logger';
-import { eventsPublished, outboxPublishFailures } from '../metrics';
+import { eventsPublished, outboxPublishFailures, outboxSetAside } from '../metrics';
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { OutboxStore, PendingEvent } from '../store/outbox';
 import { publishEvent, type EventBus } from './jetstream';
+import { describeRefusal, refusedForGood } from './publish-errors';
 
 export type Publish = (event: OutgoingEvent) => Promise<unknown>;
 
@@ -29,7 +30,8 @@ export function startOutboxRelay(
  * Publishes the outbox in order, at-least-once. Each row is marked as soon as the stream acks
  * it, so a crash re-publishes at most the one row in flight (which JetStream drops by
  * `Nats-Msg-Id` within its window), however long the process stays down. While the bus is down
- * events wait in the database.
+ * events wait in the database. A row that NATS refuses for good is set aside, never retried,
+ * and the rows after it go on (invariant 8).
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -41,7 +43,7 @@ export class OutboxRelay {
   private readonly backoffMs: { first: number; max: number };
 
   constructor(
-    private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished'>,
+    private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished' | 'setAside'>,
     private readonly publish: Publish,
     private readonly logger: Logger,
     options: RelayOptions = {},
@@ -99,11 +101,20 @@ export class OutboxRelay {
     this.schedule(delay);
   }
 
-  /** Publishes one row, then marks it at once: a crash between the two re-publishes this one row only. */
+  /** Publishes one row, then marks it at once; a row NATS refuses for good is set aside instead. */
   private async relay(event: PendingEvent): Promise<void> {
-    await this.publish(event);
+    const ctx = { outboxId: event.id, subject: event.subject, msgId: event.msgId.slice(0, 200) };
+    try {
+      await this.publish(event);
+    } catch (err) {
+      if (!refusedForGood(err)) throw err;
+      await this.outbox.setAside(event.id, describeRefusal(err), new Date().toISOString());
+      outboxSetAside.inc({ subject: event.subject });
+      this.logger.error({ ...ctx, err }, 'outbox: NATS refused this event for good; set aside, the next ones go on');
+      return;
+    }
     await this.outbox.markPublished([event.id], new Date().toISOString());
     eventsPublished.inc({ subject: event.subject });
-    this.logger.info({ outboxId: event.id, subject: event.subject, msgId: event.msgId }, 'event published');
+    this.logger.info(ctx, 'event published');
   }
 }

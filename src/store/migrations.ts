@@ -58,6 +58,23 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .execute();
       },
     },
+    // After 0003 (orders.ending, from the workflow's branch): kysely refuses a migration that sorts before one already run.
+    '0004_outbox_set_aside': {
+      async up(db: Kysely<unknown>) {
+        // A row that NATS refuses for good is set aside (invariant 8): when, and NATS's reason.
+        await db.schema.alterTable('outbox').addColumn('failed_at', 'text').execute();
+        await db.schema.alterTable('outbox').addColumn('failure', 'text').execute();
+        // The relay reads the rows neither published nor set aside, in order.
+        await db.schema.dropIndex('outbox_pending').execute();
+        await db.schema
+          .createIndex('outbox_unsent')
+          .on('outbox')
+          .column('id')
+          .where(sql.ref('published_at'), 'is', null)
+          .where(sql.ref('failed_at'), 'is', null)
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

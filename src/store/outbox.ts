@@ -45,11 +45,13 @@ export function headerSafeMsgId({ subject, msgId }: Pick<OutgoingEvent, 'subject
 export class OutboxStore {
   constructor(private readonly db: Db) {}
 
+  /** Rows neither published nor set aside, oldest first. */
   async pending(limit: number): Promise<PendingEvent[]> {
     const rows = await this.db
       .selectFrom('outbox')
       .select(['id', 'msg_id', 'subject', 'data'])
       .where('published_at', 'is', null)
+      .where('failed_at', 'is', null)
       .orderBy('id')
       .limit(limit)
       .execute();
@@ -64,5 +66,10 @@ export class OutboxStore {
   async markPublished(ids: number[], at: string): Promise<void> {
     if (ids.length === 0) return;
     await this.db.updateTable('outbox').set({ published_at: at }).where('id', 'in', ids).execute();
+  }
+
+  /** NATS refused this row for good: it is kept, with why, and never retried unless an operator clears it. */
+  async setAside(id: number, failure: string, at: string): Promise<void> {
+    await this.db.updateTable('outbox').set({ failed_at: at, failure }).where('id', '=', id).execute();
   }
 }

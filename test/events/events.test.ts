@@ -212,6 +212,7 @@ test('when payment:created carries a hostile id (CR/LF, 600 kB) or is not JSON, 
   expect(refusals).toHaveLength(3);
   // Logged, but not 600 kB of it.
   expect(Math.max(...refusals.map((l) => l.payload!.length))).toBeLessThan(4096);
-  // Nothing waits in the outbox (the relay marks the last row just after the subscriber saw it).
+  // Nothing waits in the outbox (the relay marks the last row just after the subscriber saw it), nothing was set aside.
   await eventually(async () => ((await store.outbox.pending(10)).length === 0 ? true : undefined), 'an empty outbox');
+  expect(await store.db.selectFrom('outbox').select('msg_id').where('failed_at', 'is not', null).execute()).toEqual([]);
 });

@@ -1,6 +1,7 @@
 /**
- * The outbox relay on a real nats-server: a relay killed between NATS's ack and its own mark
- * does not publish again once JetStream's duplicate window has passed (invariant 4).
+ * The outbox relay on a real nats-server: a row that NATS refuses is set aside and the rows
+ * after it still flow (invariant 8); a relay killed between NATS's ack and its own mark does not
+ * publish again once JetStream's duplicate window has passed (invariant 4).
  */
 import pino from 'pino';
 import { connect, nanos } from 'nats';
@@ -10,6 +11,7 @@ import { ALL_SUBJECTS } from '../../src/orders/catalogue';
 import type { Store } from '../../src/store';
 import { eventually } from '../../scripts/lib/eventually';
 import { sqliteStore, type TestDatabase } from '../support/database';
+import { counterValue } from '../support/metrics';
 import { CoreNatsPeer, startTestNats, type Recorder, type TestNats } from '../support/nats';
 import { newId, seedOrder } from '../support/orders';
 
@@ -26,7 +28,7 @@ const relays: OutboxRelay[] = [];
 beforeAll(async () => {
   nats = await startTestNats();
   // The stream as the service makes it, except that JetStream forgets msg ids after 1 s instead of
-  // 2 minutes, so that a test can outlive the window.
+  // 2 minutes, so that a test can outlive the window, and that it stores messages up to 64 kB.
   const nc = await connect({ servers: nats.url });
   await (
     await nc.jetstreamManager()
@@ -34,6 +36,7 @@ beforeAll(async () => {
     name: STREAM,
     subjects: [...ALL_SUBJECTS],
     duplicate_window: nanos(1000),
+    max_msg_size: 64 * 1024,
     allow_direct: true,
   });
   await nc.close();
@@ -55,6 +58,63 @@ afterAll(async () => {
   await bus?.close();
   await db?.cleanup();
   await nats?.stop();
+});
+
+/** An outbox row as any version of the service may have written it, bypassing today's checks. */
+const writeRow = (msgId: string, data: Record<string, unknown>) =>
+  store.db
+    .insertInto('outbox')
+    .values({
+      msg_id: msgId,
+      subject: 'expiration:complete',
+      data: JSON.stringify(data),
+      created_at: new Date().toISOString(),
+    })
+    .execute();
+
+test('when NATS refuses an outbox row (a header it cannot carry, a payload too large), then the row is set aside, counted, and the rows after it are published', async () => {
+  const tag = newId();
+  const [first, badHeader, tooBigForNats, tooBigForStream, last] = [1, 2, 3, 4, 5].map((n) => `${tag}-${n}`);
+  const setAsideBefore = await counterValue('orders_outbox_set_aside_total');
+  await writeRow(`expiration:complete:${first}`, { orderId: first });
+  await writeRow(`expiration:complete:${badHeader}\r\nNats-Expected-Stream: other`, { orderId: badHeader });
+  await writeRow(`expiration:complete:${tooBigForNats}`, { orderId: tooBigForNats, pad: 'x'.repeat(1_100_000) });
+  await writeRow(`expiration:complete:${tooBigForStream}`, { orderId: tooBigForStream, pad: 'x'.repeat(100_000) });
+  await writeRow(`expiration:complete:${last}`, { orderId: last });
+
+  relays.push(startOutboxRelay(bus, store.outbox, logger, { pollMs: 50 }));
+
+  await recorder.waitFor('expiration:complete', (d) => d.orderId === last);
+  const seen = recorder.messages.map((m) => m.data.orderId);
+  expect(seen.indexOf(first)).toBeLessThan(seen.indexOf(last));
+  expect(seen).not.toContain(badHeader);
+  expect(seen).not.toContain(tooBigForNats);
+  // The subscriber may see the last event before the relay has its ack and marks it.
+  const rows = await eventually(async () => {
+    const all = await store.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('data', 'like', `%${tag}%`)
+      .orderBy('id')
+      .execute();
+    return all.every((r) => r.published_at || r.failed_at) ? all : undefined;
+  }, 'every row published or set aside');
+  expect(rows.map((r) => [r.published_at !== null, r.failed_at !== null])).toEqual([
+    [true, false],
+    [false, true],
+    [false, true],
+    [false, true],
+    [true, false],
+  ]);
+  expect(rows.map((r) => r.failure)).toEqual([
+    null,
+    expect.stringContaining('BAD_HEADER'),
+    expect.stringContaining('MAX_PAYLOAD_EXCEEDED'),
+    expect.stringContaining('message size exceeds maximum allowed'),
+    null,
+  ]);
+  expect((await counterValue('orders_outbox_set_aside_total')) - setAsideBefore).toBe(3);
+  expect(await store.outbox.pending(100)).toEqual([]);
 });
 
 test('when the relay is killed after NATS acked some events but before it marked them, and restarts after the duplicate window, then each event is published once', async () => {
