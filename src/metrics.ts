@@ -49,6 +49,12 @@ export const outboxSetAside = new Counter({
   registers: [registry],
 });
 
+export const outboxPruned = new Counter({
+  name: 'orders_outbox_pruned_total',
+  help: 'Published outbox rows deleted after OUTBOX_RETENTION_HOURS',
+  registers: [registry],
+});
+
 export const eventsRejected = new Counter({
   name: 'orders_events_rejected_total',
   help: 'Incoming events terminated without being handled (not JSON, invalid, no handler), by subject and reason',

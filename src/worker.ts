@@ -42,7 +42,10 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
     );
     const relay = resources.add(
       'outbox relay',
-      startOutboxRelay(bus, store.outbox, logger.child({ component: 'outbox' }), { pollMs: config.outboxPollMs }),
+      startOutboxRelay(bus, store.outbox, logger.child({ component: 'outbox' }), {
+        pollMs: config.outboxPollMs,
+        retentionMs: config.outboxRetentionHours * 3600_000,
+      }),
       (r) => r.stop(), // publishes what the last activities wrote
     );
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import { eventsPublished, outboxPublishFailures, outboxSetAside } from '../metrics';
+import { eventsPublished, outboxPruned, outboxPublishFailures, outboxSetAside } from '../metrics';
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { OutboxStore, PendingEvent } from '../store/outbox';
 import { publishEvent, type EventBus } from './jetstream';
@@ -12,6 +12,10 @@ export interface RelayOptions {
   pollMs?: number;
   /** Its back-off while the bus is down: the first wait, doubled on each failure up to the last. */
   backoffMs?: { first: number; max: number };
+  /** Published rows are deleted once they are this old (unpublished and set-aside rows never are). */
+  retentionMs?: number;
+  /** How often it looks for rows to delete. */
+  pruneEveryMs?: number;
 }
 
 /** The relay of a process, publishing to its bus. */
@@ -26,6 +30,9 @@ export function startOutboxRelay(
   return relay;
 }
 
+/** Deleted per statement: a short write, between which events go on being published. */
+const PRUNE_BATCH = 500;
+
 /**
  * Publishes the outbox in order, at-least-once. Each row is marked as soon as the stream acks
  * it, so a crash re-publishes at most the one row in flight (which JetStream drops by
@@ -39,17 +46,22 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private failures = 0;
+  private nextPruneAt = 0;
   private readonly pollMs: number;
   private readonly backoffMs: { first: number; max: number };
+  private readonly retentionMs: number;
+  private readonly pruneEveryMs: number;
 
   constructor(
-    private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished' | 'setAside'>,
+    private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished' | 'setAside' | 'prunePublished'>,
     private readonly publish: Publish,
     private readonly logger: Logger,
     options: RelayOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 100;
     this.backoffMs = options.backoffMs ?? { first: this.pollMs * 2, max: 30_000 };
+    this.retentionMs = options.retentionMs ?? 24 * 3600_000;
+    this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
   }
 
   start(): void {
@@ -81,8 +93,8 @@ export class OutboxRelay {
 
   private async drain(): Promise<void> {
     let delay = this.pollMs;
+    this.again = false;
     try {
-      this.again = false;
       for (;;) {
         const events = await this.outbox.pending(100);
         if (events.length === 0) break;
@@ -90,6 +102,7 @@ export class OutboxRelay {
       }
       if (this.failures > 0) this.logger.info({ after: this.failures }, 'event bus reachable again; outbox drained');
       this.failures = 0;
+      await this.prune();
       if (this.again) delay = 0;
     } catch (err) {
       this.failures += 1;
@@ -116,5 +129,22 @@ export class OutboxRelay {
     await this.outbox.markPublished([event.id], new Date().toISOString());
     eventsPublished.inc({ subject: event.subject });
     this.logger.info(ctx, 'event published');
+  }
+
+  /** Once in a while, when the outbox is drained: published rows past the retention, a batch per round. */
+  private async prune(): Promise<void> {
+    if (Date.now() < this.nextPruneAt) return;
+    const before = new Date(Date.now() - this.retentionMs).toISOString();
+    try {
+      const deleted = await this.outbox.prunePublished(before, PRUNE_BATCH);
+      outboxPruned.inc(deleted);
+      // A full batch: more are due, next round (events published first); else not before the next period.
+      if (deleted < PRUNE_BATCH) this.nextPruneAt = Date.now() + this.pruneEveryMs;
+      if (deleted > 0) this.logger.debug({ deleted, before }, 'outbox: published rows pruned');
+    } catch (err) {
+      // Pruning can wait; publishing must not back off because of it.
+      this.nextPruneAt = Date.now() + this.pruneEveryMs;
+      this.logger.warn({ err }, 'outbox: could not prune published rows; will try again later');
+    }
   }
 }

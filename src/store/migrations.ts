@@ -59,7 +59,7 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
       },
     },
     // After 0003 (orders.ending, from the workflow's branch): kysely refuses a migration that sorts before one already run.
-    '0004_outbox_set_aside': {
+    '0004_outbox_set_aside_and_prune': {
       async up(db: Kysely<unknown>) {
         // A row that NATS refuses for good is set aside (invariant 8): when, and NATS's reason.
         await db.schema.alterTable('outbox').addColumn('failed_at', 'text').execute();
@@ -72,6 +72,13 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .column('id')
           .where(sql.ref('published_at'), 'is', null)
           .where(sql.ref('failed_at'), 'is', null)
+          .execute();
+        // The relay deletes published rows, oldest first, in small batches: this keeps each one cheap.
+        await db.schema
+          .createIndex('outbox_published')
+          .on('outbox')
+          .column('published_at')
+          .where(sql.ref('published_at'), 'is not', null)
           .execute();
       },
     },

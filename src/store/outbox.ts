@@ -72,4 +72,18 @@ export class OutboxStore {
   async setAside(id: number, failure: string, at: string): Promise<void> {
     await this.db.updateTable('outbox').set({ failed_at: at, failure }).where('id', '=', id).execute();
   }
+
+  /**
+   * Deletes up to `limit` rows published before `before`, oldest first; returns how many. Rows
+   * waiting or set aside have no `published_at`, so they are never deleted.
+   */
+  async prunePublished(before: string, limit: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('outbox')
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('outbox').select('id').where('published_at', '<', before).orderBy('published_at').limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }
