@@ -1,3 +1,4 @@
+import { Events } from 'nats';
 import type { Logger } from '../logger';
 import { eventsPublished, outboxPruned, outboxPublishFailures, outboxSetAside } from '../metrics';
 import type { OutgoingEvent } from '../orders/catalogue';
@@ -18,7 +19,7 @@ export interface RelayOptions {
   pruneEveryMs?: number;
 }
 
-/** The relay of a process, publishing to its bus. */
+/** The relay of a process, publishing to its bus, and woken by the bus's reconnection. */
 export function startOutboxRelay(
   bus: EventBus,
   outbox: ConstructorParameters<typeof OutboxRelay>[0],
@@ -27,6 +28,10 @@ export function startOutboxRelay(
 ): OutboxRelay {
   const relay = new OutboxRelay(outbox, (event) => publishEvent(bus, event), logger, options);
   relay.start();
+  // Events that waited for the bus go as soon as it is back, not at the end of a back-off of up to 30 s.
+  void (async () => {
+    for await (const status of bus.nc.status()) if (status.type === Events.Reconnect) relay.wake();
+  })();
   return relay;
 }
 
@@ -44,6 +49,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private woken = false;
   private stopped = false;
   private failures = 0;
   private nextPruneAt = 0;
@@ -75,6 +81,12 @@ export class OutboxRelay {
     else this.schedule(0);
   }
 
+  /** The bus is back: retry now rather than at the end of the back-off, even if a round is failing as it comes back. */
+  wake(): void {
+    this.woken = true;
+    this.kick();
+  }
+
   /** Stops polling, after one last round for what this process wrote until now (its last activities). */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -94,6 +106,7 @@ export class OutboxRelay {
   private async drain(): Promise<void> {
     let delay = this.pollMs;
     this.again = false;
+    this.woken = false;
     try {
       for (;;) {
         const events = await this.outbox.pending(100);
@@ -108,7 +121,7 @@ export class OutboxRelay {
       this.failures += 1;
       outboxPublishFailures.inc();
       const { first, max } = this.backoffMs;
-      delay = Math.min(max, first * 2 ** Math.min(this.failures - 1, 20));
+      delay = this.woken ? 0 : Math.min(max, first * 2 ** Math.min(this.failures - 1, 20));
       this.logger.warn({ err, retryInMs: delay }, 'outbox: could not publish; events stay queued and will be retried');
     }
     this.schedule(delay);

@@ -1,7 +1,8 @@
 /**
  * The outbox relay on a real nats-server: a row that NATS refuses is set aside and the rows
  * after it still flow (invariant 8); a relay killed between NATS's ack and its own mark does not
- * publish again once JetStream's duplicate window has passed (invariant 4).
+ * publish again once JetStream's duplicate window has passed (invariant 4); and the bus's
+ * reconnection wakes a relay that is backing off.
  */
 import pino from 'pino';
 import { connect, nanos } from 'nats';
@@ -149,4 +150,29 @@ test('when the relay is killed after NATS acked some events but before it marked
   await recorder.waitFor('order:created', (d) => d.id === lastOrder.orderId);
   await peer.nc.flush(); // anything published before the last one has arrived too
   expect(orders.map((o) => recorder.count('order:created', (d) => d.id === o.orderId))).toEqual([1, 1, 1, 1, 1]);
+});
+
+test('when NATS comes back, then a relay that is backing off publishes at once, not at the end of its back-off', async () => {
+  // A back-off of an hour: only the reconnection can explain a publish before the test times out.
+  const hour = 3_600_000;
+  const failuresBefore = await counterValue('orders_outbox_publish_failures_total');
+  relays.push(startOutboxRelay(bus, store.outbox, logger, { pollMs: 50, backoffMs: { first: hour, max: hour } }));
+  await nats.pause();
+  const order = await seedOrder(store, Date.now());
+  await eventually(
+    async () => ((await counterValue('orders_outbox_publish_failures_total')) > failuresBefore ? true : undefined),
+    'the relay to fail while NATS is down, and back off for an hour',
+    60_000,
+  );
+  await nats.resume();
+
+  const msgId = `order:created:${order.orderId}`;
+  await eventually(async () => {
+    const row = await store.db.selectFrom('outbox').selectAll().where('msg_id', '=', msgId).executeTakeFirst();
+    return row?.published_at ? row : undefined;
+  }, 'order:created to be published after the reconnection');
+  const stored = await bus.jsm.streams.getMessage(STREAM, { last_by_subj: 'order:created' });
+  expect(stored.json<{ id: string }>().id).toBe(order.orderId);
+  // The core peer reconnects too (a flush fails until it has), else closing it would leave it retrying.
+  await eventually(() => peer.nc.flush().then(() => true), 'the core NATS peer to reconnect');
 });
