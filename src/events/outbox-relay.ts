@@ -4,6 +4,7 @@ import { eventsPublished, outboxPruned, outboxPublishFailures, outboxSetAside } 
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { OutboxStore, PendingEvent } from '../store/outbox';
 import { publishEvent, type EventBus } from './jetstream';
+import { OutboxMarks } from './outbox-marks';
 import { describeRefusal, refusedForGood } from './publish-errors';
 
 export type Publish = (event: OutgoingEvent) => Promise<unknown>;
@@ -40,7 +41,7 @@ const PRUNE_BATCH = 500;
 
 /**
  * Publishes the outbox in order, at-least-once. Each row is marked as soon as the stream acks
- * it, so a crash re-publishes at most the one row in flight (which JetStream drops by
+ * it (outbox-marks.ts), so a crash re-publishes only the rows in flight (which JetStream drops by
  * `Nats-Msg-Id` within its window), however long the process stays down. While the bus is down
  * events wait in the database. A row that NATS refuses for good is set aside, never retried,
  * and the rows after it go on (invariant 8).
@@ -57,6 +58,7 @@ export class OutboxRelay {
   private readonly backoffMs: { first: number; max: number };
   private readonly retentionMs: number;
   private readonly pruneEveryMs: number;
+  private readonly marks: OutboxMarks;
 
   constructor(
     private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished' | 'setAside' | 'prunePublished'>,
@@ -68,6 +70,7 @@ export class OutboxRelay {
     this.backoffMs = options.backoffMs ?? { first: this.pollMs * 2, max: 30_000 };
     this.retentionMs = options.retentionMs ?? 24 * 3600_000;
     this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
+    this.marks = new OutboxMarks(outbox);
   }
 
   start(): void {
@@ -111,7 +114,14 @@ export class OutboxRelay {
       for (;;) {
         const events = await this.outbox.pending(100);
         if (events.length === 0) break;
-        for (const event of events) await this.relay(event);
+        try {
+          for (const event of events) {
+            if (this.marks.failed) break; // the database is down: the back-off takes over
+            await this.relay(event);
+          }
+        } finally {
+          await this.marks.settled(); // every ack marked before the outbox is read again
+        }
       }
       if (this.failures > 0) this.logger.info({ after: this.failures }, 'event bus reachable again; outbox drained');
       this.failures = 0;
@@ -127,7 +137,7 @@ export class OutboxRelay {
     this.schedule(delay);
   }
 
-  /** Publishes one row, then marks it at once; a row NATS refuses for good is set aside instead. */
+  /** Publishes one row and has it marked at once; a row NATS refuses for good is set aside instead. */
   private async relay(event: PendingEvent): Promise<void> {
     const ctx = { outboxId: event.id, subject: event.subject, msgId: event.msgId.slice(0, 200) };
     try {
@@ -139,7 +149,7 @@ export class OutboxRelay {
       this.logger.error({ ...ctx, err }, 'outbox: NATS refused this event for good; set aside, the next ones go on');
       return;
     }
-    await this.outbox.markPublished([event.id], new Date().toISOString());
+    await this.marks.add(event.id);
     eventsPublished.inc({ subject: event.subject });
     this.logger.info(ctx, 'event published');
   }

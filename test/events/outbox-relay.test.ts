@@ -9,6 +9,7 @@ import { connect, nanos } from 'nats';
 import { connectEventBus, publishEvent, type EventBus } from '../../src/events/jetstream';
 import { OutboxRelay, startOutboxRelay } from '../../src/events/outbox-relay';
 import { ALL_SUBJECTS } from '../../src/orders/catalogue';
+import type { NewOrder } from '../../src/orders/order';
 import type { Store } from '../../src/store';
 import { eventually } from '../../scripts/lib/eventually';
 import { sqliteStore, type TestDatabase } from '../support/database';
@@ -175,4 +176,33 @@ test('when NATS comes back, then a relay that is backing off publishes at once, 
   expect(stored.json<{ id: string }>().id).toBe(order.orderId);
   // The core peer reconnects too (a flush fails until it has), else closing it would leave it retrying.
   await eventually(() => peer.nc.flush().then(() => true), 'the core NATS peer to reconnect');
+});
+
+test('when the database fails to mark published rows, then the relay backs off and publishes them again, none lost', async () => {
+  const orders: NewOrder[] = [];
+  for (let i = 0; i < 3; i++) orders.push(await seedOrder(store, Date.now()));
+  const failuresBefore = await counterValue('orders_outbox_publish_failures_total');
+  let failNextMark = true;
+  const outbox = Object.assign(Object.create(store.outbox) as typeof store.outbox, {
+    markPublished: (ids: number[], at: string) => {
+      if (!failNextMark) return store.outbox.markPublished(ids, at);
+      failNextMark = false;
+      return Promise.reject(new Error('database unavailable'));
+    },
+  });
+  relays.push(new OutboxRelay(outbox, (e) => publishEvent(bus, e), logger, { pollMs: 50 }));
+  relays[0]!.start();
+  await eventually(async () => {
+    const rows = await store.db
+      .selectFrom('outbox')
+      .select('published_at')
+      .where(
+        'msg_id',
+        'in',
+        orders.map((o) => `order:created:${o.orderId}`),
+      )
+      .execute();
+    return rows.every((r) => r.published_at) ? true : undefined;
+  }, 'every row marked after the failed write');
+  expect(await counterValue('orders_outbox_publish_failures_total')).toBeGreaterThan(failuresBefore);
 });
