@@ -39,6 +39,14 @@ const schema = z.object({
     .max(31 * 24 * 3600)
     .default(900),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(100),
+  // Published rows are kept this long, then deleted: long enough to look at recent events, and a
+  // retried change finds its rows still there (see README); at most a year.
+  OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(366 * 24)
+    .default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
@@ -55,6 +63,7 @@ export type Config = Readonly<{
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   orderExpirationSeconds: number;
   outboxPollMs: number;
+  outboxRetentionHours: number;
   workflowBundle?: string;
   log: { level: LogLevel; format: 'json' | 'pretty' };
 }>;
@@ -97,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'sqlite' as const, file: path.resolve(e.DATA_DIR, 'orders.sqlite') },
     orderExpirationSeconds: e.ORDER_EXPIRATION_SECONDS,
     outboxPollMs: e.OUTBOX_POLL_MS,
+    outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   });

@@ -42,6 +42,26 @@ export const outboxPublishFailures = new Counter({
   registers: [registry],
 });
 
+export const outboxSetAside = new Counter({
+  name: 'orders_outbox_set_aside_total',
+  help: 'Outbox rows that NATS refused for good, set aside and never retried (README: "Events set aside"), by subject',
+  labelNames: ['subject'] as const,
+  registers: [registry],
+});
+
+export const outboxPruned = new Counter({
+  name: 'orders_outbox_pruned_total',
+  help: 'Published outbox rows deleted after OUTBOX_RETENTION_HOURS',
+  registers: [registry],
+});
+
+export const eventsRejected = new Counter({
+  name: 'orders_events_rejected_total',
+  help: 'Incoming events terminated without being handled (not JSON, invalid, no handler), by subject and reason',
+  labelNames: ['subject', 'reason'] as const,
+  registers: [registry],
+});
+
 export const ordersEnded = new Counter({
   name: 'orders_ended_total',
   help: 'Orders that reached their end, by how: paid, expired or cancelled-by-user',

@@ -8,8 +8,8 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { Config } from './config';
 import { runConsumer } from './events/consumer';
-import { connectEventBus, publishEvent } from './events/jetstream';
-import { OutboxRelay } from './events/outbox-relay';
+import { connectEventBus } from './events/jetstream';
+import { startOutboxRelay } from './events/outbox-relay';
 import { PAYMENTS_CONSUMER, paymentHandlers } from './events/payments-consumer';
 import { paymentsProgress } from './events/payments-progress';
 import { ticketHandlers } from './events/tickets-consumer';
@@ -42,15 +42,12 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
     );
     const relay = resources.add(
       'outbox relay',
-      new OutboxRelay(
-        store.outbox,
-        (event) => publishEvent(bus, event),
-        logger.child({ component: 'outbox' }),
-        config.outboxPollMs,
-      ),
+      startOutboxRelay(bus, store.outbox, logger.child({ component: 'outbox' }), {
+        pollMs: config.outboxPollMs,
+        retentionMs: config.outboxRetentionHours * 3600_000,
+      }),
       (r) => r.stop(), // publishes what the last activities wrote
     );
-    relay.start();
 
     const connection = resources.add('Temporal', await connectTemporal(config.temporal), (c) => c.close());
     const workflows = temporalOrderWorkflows(

@@ -1,6 +1,7 @@
 import type { JsMsg } from 'nats';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
+import { eventsRejected } from '../metrics';
 import type { Subject } from '../orders/catalogue';
 import { ensureConsumer, type EventBus } from './jetstream';
 
@@ -14,6 +15,8 @@ export interface Handler<T = unknown> {
   handle(data: T, msg: JsMsg): Promise<Outcome>;
 }
 export const handler = <T>(schema: z.ZodType<T>, handle: Handler<T>['handle']): Handler<T> => ({ schema, handle });
+
+const NOT_JSON = Symbol('not JSON');
 
 export interface RunningConsumer {
   stop(): Promise<void>;
@@ -40,15 +43,19 @@ export async function runConsumer(
     for await (const msg of messages) {
       const h = handlers[msg.subject as Subject] as Handler | undefined;
       const ctx = { subject: msg.subject, seq: msg.seq, redelivered: msg.info.redeliveryCount };
-      let data: unknown;
+      let data: unknown = NOT_JSON;
       try {
         data = JSON.parse(msg.string());
       } catch {
-        data = undefined;
+        // counted and logged below
       }
       const parsed = h?.schema.safeParse(data);
       if (!h || !parsed?.success) {
-        log.error({ ...ctx, payload: msg.string(), issues: parsed?.error?.issues }, 'malformed event terminated');
+        const reason = !h ? 'no-handler' : data === NOT_JSON ? 'not-json' : 'invalid';
+        eventsRejected.inc({ subject: msg.subject, reason });
+        // The start of the payload is enough to find it in the stream; a hostile one may be 1 MB.
+        const payload = msg.string().slice(0, 1024);
+        log.error({ ...ctx, reason, payload, issues: parsed?.error?.issues.slice(0, 5) }, 'malformed event terminated');
         msg.term('malformed payload');
         continue;
       }

@@ -60,9 +60,32 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
     },
     // How an order ended, for the Web UI and the workflow's result: an expiry that finds an order
     // already cancelled must say "cancelled by the user", not "expired".
-    '0003_orders_ending': {
+    '0002_orders_ending': {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable('orders').addColumn('ending', 'text').execute();
+      },
+    },
+    '0003_outbox_set_aside_and_prune': {
+      async up(db: Kysely<unknown>) {
+        // A row that NATS refuses for good is set aside (invariant 8): when, and NATS's reason.
+        await db.schema.alterTable('outbox').addColumn('failed_at', 'text').execute();
+        await db.schema.alterTable('outbox').addColumn('failure', 'text').execute();
+        // The relay reads the rows neither published nor set aside, in order.
+        await db.schema.dropIndex('outbox_pending').execute();
+        await db.schema
+          .createIndex('outbox_unsent')
+          .on('outbox')
+          .column('id')
+          .where(sql.ref('published_at'), 'is', null)
+          .where(sql.ref('failed_at'), 'is', null)
+          .execute();
+        // The relay deletes published rows, oldest first, in small batches: this keeps each one cheap.
+        await db.schema
+          .createIndex('outbox_published')
+          .on('outbox')
+          .column('published_at')
+          .where(sql.ref('published_at'), 'is not', null)
+          .execute();
       },
     },
   };

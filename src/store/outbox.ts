@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { Db } from './schema';
 import type { Trx } from './transactions';
@@ -14,21 +15,43 @@ export async function appendToOutbox(trx: Trx, events: readonly OutgoingEvent[])
   await trx
     .insertInto('outbox')
     .values(
-      events.map((e) => ({ msg_id: e.msgId, subject: e.subject, data: JSON.stringify(e.data), created_at: createdAt })),
+      events.map((e) => ({
+        msg_id: headerSafeMsgId(e),
+        subject: e.subject,
+        data: JSON.stringify(e.data),
+        created_at: createdAt,
+      })),
     )
     .onConflict((oc) => oc.column('msg_id').doNothing())
     .execute();
+}
+
+/** Printable ASCII without spaces, and short: what a NATS header value (`Nats-Msg-Id`) carries as it is. */
+const HEADER_SAFE = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The msg id becomes JetStream's `Nats-Msg-Id` header, and the outbox's unique key. The edge
+ * checks the ids of other services (events/incoming.ts), but should one ever hold CR/LF (no
+ * header can carry it) or be huge (no index can hold it), it is replaced by its digest, as
+ * stable, so a retried change is still written once. Every other id keeps today's
+ * `<subject>:<id>`, which existing rows and JetStream's dedup rely on.
+ */
+export function headerSafeMsgId({ subject, msgId }: Pick<OutgoingEvent, 'subject' | 'msgId'>): string {
+  if (HEADER_SAFE.test(msgId)) return msgId;
+  return `${subject}:sha256:${createHash('sha256').update(msgId).digest('hex')}`;
 }
 
 /** The outbox as its relay reads it: pending events in the order they were written. */
 export class OutboxStore {
   constructor(private readonly db: Db) {}
 
+  /** Rows neither published nor set aside, oldest first. */
   async pending(limit: number): Promise<PendingEvent[]> {
     const rows = await this.db
       .selectFrom('outbox')
       .select(['id', 'msg_id', 'subject', 'data'])
       .where('published_at', 'is', null)
+      .where('failed_at', 'is', null)
       .orderBy('id')
       .limit(limit)
       .execute();
@@ -43,5 +66,24 @@ export class OutboxStore {
   async markPublished(ids: number[], at: string): Promise<void> {
     if (ids.length === 0) return;
     await this.db.updateTable('outbox').set({ published_at: at }).where('id', 'in', ids).execute();
+  }
+
+  /** NATS refused this row for good: it is kept, with why, and never retried unless an operator clears it. */
+  async setAside(id: number, failure: string, at: string): Promise<void> {
+    await this.db.updateTable('outbox').set({ failed_at: at, failure }).where('id', '=', id).execute();
+  }
+
+  /**
+   * Deletes up to `limit` rows published before `before`, oldest first; returns how many. Rows
+   * waiting or set aside have no `published_at`, so they are never deleted.
+   */
+  async prunePublished(before: string, limit: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('outbox')
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('outbox').select('id').where('published_at', '<', before).orderBy('published_at').limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }

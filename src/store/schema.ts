@@ -32,6 +32,9 @@ export interface OutboxTable {
   data: string;
   created_at: string;
   published_at: string | null;
+  /** Set when NATS refused the row for good: the relay skips it (README, "Events set aside"). */
+  failed_at: Generated<string | null>;
+  failure: Generated<string | null>;
 }
 
 export interface Tables {

@@ -9,16 +9,19 @@ import { runConsumer, type RunningConsumer } from '../../src/events/consumer';
 import { connectEventBus, publishEvent, type EventBus } from '../../src/events/jetstream';
 import { paymentHandlers } from '../../src/events/payments-consumer';
 import { ticketHandlers } from '../../src/events/tickets-consumer';
-import { OutboxRelay } from '../../src/events/outbox-relay';
+import { startOutboxRelay, type OutboxRelay } from '../../src/events/outbox-relay';
 import { cancelByUser } from '../../src/orders/decisions';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import type { Store } from '../../src/store';
 import { sqliteStore, type TestDatabase } from '../support/database';
 import { eventually } from '../../scripts/lib/eventually';
+import { counterValue } from '../support/metrics';
 import { CoreNatsPeer, startTestNats, type Recorder, type TestNats } from '../support/nats';
 import { newId, seedOrder } from '../support/orders';
 
-const logger = pino({ level: 'silent' });
+/** Warnings and errors, kept to see what the service logs about a message it refused. */
+const logged: Array<{ msg: string; payload?: string }> = [];
+const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
 let nats: TestNats;
 let db: TestDatabase;
 let store: Store;
@@ -49,8 +52,7 @@ beforeAll(async () => {
   db = await sqliteStore({ eventsWritten: () => relay?.kick() });
   store = db.store;
   bus = await connectEventBus(nats.url, 'ticketing', 'orders-test', logger);
-  relay = new OutboxRelay(store.outbox, (e) => publishEvent(bus, e), logger, 50);
-  relay.start();
+  relay = startOutboxRelay(bus, store.outbox, logger, { pollMs: 50 });
   const tickets = ticketHandlers(store.tickets);
   // Count every delivery of ticket:updated, to see an early one come again.
   const counted = {
@@ -177,4 +179,40 @@ test('when payment:created arrives for a cancelled order, then payment:rejected 
   await peer.publish('payment:created', payment);
   const rejected = await recorder.waitFor('payment:rejected', (d) => d.id === payment.id);
   expect(rejected).toEqual({ ...payment, reason: `order ${order.orderId} is already cancelled` });
+});
+
+test('when payment:created carries a hostile id (CR/LF, 600 kB) or is not JSON, then it is set aside, logged and counted, and every other event still flows', async () => {
+  const loggedBefore = logged.length;
+  const rejectedBefore = {
+    invalid: await counterValue('orders_events_rejected_total', { subject: 'payment:created', reason: 'invalid' }),
+    notJson: await counterValue('orders_events_rejected_total', { subject: 'payment:created', reason: 'not-json' }),
+  };
+  // As the other services would publish them: core NATS, each to an order this service does not know.
+  await peer.publish('payment:created', { id: `pay\r\nNats-Expected-Stream: other`, orderId: newId(), stripeId: 'ch' });
+  await peer.publish('payment:created', { id: 'p'.repeat(600_000), orderId: newId(), stripeId: 'ch' });
+  peer.nc.publish('payment:created', '{"id": "not json');
+  await peer.nc.flush();
+
+  const order = await seedOrder(store, Date.now());
+  await store.orders.apply(cancelByUser(order.orderId));
+  endedWorkflows.add(`order-${order.orderId}`);
+  const payment = { id: newId(), orderId: order.orderId, stripeId: 'ch_after_poison' };
+  await peer.publish('payment:created', payment);
+
+  await recorder.waitFor('order:created', (d) => d.id === order.orderId);
+  await recorder.waitFor('order:cancelled', (d) => d.id === order.orderId);
+  await recorder.waitFor('payment:rejected', (d) => d.id === payment.id);
+  expect(await counterValue('orders_events_rejected_total', { subject: 'payment:created', reason: 'invalid' })).toBe(
+    rejectedBefore.invalid + 2,
+  );
+  expect(await counterValue('orders_events_rejected_total', { subject: 'payment:created', reason: 'not-json' })).toBe(
+    rejectedBefore.notJson + 1,
+  );
+  const refusals = logged.slice(loggedBefore).filter((l) => l.msg === 'malformed event terminated');
+  expect(refusals).toHaveLength(3);
+  // Logged, but not 600 kB of it.
+  expect(Math.max(...refusals.map((l) => l.payload!.length))).toBeLessThan(4096);
+  // Nothing waits in the outbox (the relay marks the last row just after the subscriber saw it), nothing was set aside.
+  await eventually(async () => ((await store.outbox.pending(10)).length === 0 ? true : undefined), 'an empty outbox');
+  expect(await store.db.selectFrom('outbox').select('msg_id').where('failed_at', 'is not', null).execute()).toEqual([]);
 });

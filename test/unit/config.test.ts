@@ -11,6 +11,7 @@ describe('config', () => {
       temporal: { connection: { address: '127.0.0.1:7233' }, namespace: 'default', taskQueue: 'orders' },
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
+      outboxRetentionHours: 24,
     });
     expect(config.temporal.connection.tls).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
@@ -26,6 +27,8 @@ describe('config', () => {
     [{ JWT_KEY: 'k', TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'use TEMPORAL_TLS_CLIENT_CERT_PATH'],
     [{ JWT_KEY: 'k', TEMPORAL_ADDRESS: '' }, 'TEMPORAL_ADDRESS is set but empty'],
     [{ JWT_KEY: 'k', LOG_FORMAT: 'text' }, 'LOG_FORMAT'],
+    [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: '0' }, 'OUTBOX_RETENTION_HOURS'],
+    [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: 'a day' }, 'OUTBOX_RETENTION_HOURS'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
