@@ -16,13 +16,14 @@ import { ticketHandlers } from './events/tickets-consumer';
 import { databaseCheck, listenHealth } from './health';
 import type { Logger } from './logger';
 import { orderMetrics } from './metrics';
-import { runProcess, startUp } from './process';
+import { runProcess, startUp, type Running } from './process';
 import { openStore, type Store } from './store';
 import { connectTemporal } from './temporal/connection';
 import { temporalOrderWorkflows } from './temporal/order-workflows';
 import { installSdkRuntime } from './temporal/runtime';
+import { runTemporalWorker } from './temporal/worker-run';
 
-export interface RunningWorker {
+export interface RunningWorker extends Running {
   store: Store;
   /** Stops polling, lets in-flight activities finish and publishes their events, then closes; idempotent. */
   stop(): Promise<void>;
@@ -68,11 +69,11 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
         ? { workflowBundle: { codePath: config.workflowBundle } }
         : { workflowsPath: require.resolve('./workflows') }),
     });
-    const running = worker.run();
-    resources.add('Temporal worker', worker, async (w) => {
-      if (w.getState() === 'RUNNING') w.shutdown(); // stops polling; in-flight activities finish first
-      await running;
-    });
+    const temporalWorker = resources.add(
+      'Temporal worker',
+      runTemporalWorker(worker, (err) => resources.fail('Temporal worker', err)),
+      (w) => w.stop(),
+    );
 
     const events = logger.child({ component: 'events' });
     for (const [durable, handlers] of [
@@ -86,6 +87,7 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
       database: databaseCheck(store.db),
       nats: () => bus.nc.flush(),
       temporal: () => connection.healthService.check({}),
+      'temporal worker': () => temporalWorker.check(),
     });
     if (health) resources.add('health server', health.server, (s) => s.close());
     logger.info(

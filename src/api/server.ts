@@ -9,13 +9,13 @@ import { databaseCheck, healthRoutes } from '../health';
 import type { Logger } from '../logger';
 import { orderMetrics } from '../metrics';
 import { OrderService } from '../orders/order-service';
-import { runProcess, startUp } from '../process';
+import { runProcess, startUp, type Running } from '../process';
 import { openStore } from '../store';
 import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
 import { buildApp } from './app';
 
-export interface RunningApi {
+export interface RunningApi extends Running {
   server: Server;
   port: number;
   /** Stops accepting, lets in-flight requests finish, then closes; idempotent. */
