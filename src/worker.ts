@@ -13,7 +13,7 @@ import { OutboxRelay } from './events/outbox-relay';
 import { PAYMENTS_CONSUMER, paymentHandlers } from './events/payments-consumer';
 import { paymentsProgress } from './events/payments-progress';
 import { ticketHandlers } from './events/tickets-consumer';
-import { databaseCheck, listenHealth } from './health';
+import { databaseCheck, listenHealth, type Check } from './health';
 import type { Logger } from './logger';
 import { orderMetrics } from './metrics';
 import { runProcess, startUp, type Running } from './process';
@@ -76,11 +76,13 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
     );
 
     const events = logger.child({ component: 'events' });
+    const consumers: Record<string, Check> = {};
     for (const [durable, handlers] of [
       ['orders-tickets', ticketHandlers(store.tickets)],
       [PAYMENTS_CONSUMER, paymentHandlers(store.orders, workflows, events)],
     ] as const) {
-      resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
+      const consumer = resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
+      consumers[`consumer ${durable}`] = () => consumer.check();
     }
 
     const health = await listenHealth(config.workerHealthPort, {
@@ -88,6 +90,7 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
       nats: () => bus.nc.flush(),
       temporal: () => connection.healthService.check({}),
       'temporal worker': () => temporalWorker.check(),
+      ...consumers,
     });
     if (health) resources.add('health server', health.server, (s) => s.close());
     logger.info(

@@ -5,25 +5,19 @@
  * test/store/migration-race.test.ts starts several and sends them the same fresh database at once.
  */
 import readline from 'node:readline';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { Config } from '../../src/config';
 import { openStore } from '../../src/store';
+import { capturingLogger } from './logs';
 
 process.stdout.write('ready\n');
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   void (async () => {
-    const applied: string[] = [];
-    // openStore logs what it applied ('database migrated'); nothing else of this process does.
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        applied.push(...((JSON.parse(chunk.toString()) as { applied?: string[] }).applied ?? []));
-        callback();
-      },
-    });
+    // openStore logs what it applied ('database migrated'); nothing else of this process logs.
+    const { logger, lines } = capturingLogger();
     try {
-      const store = await openStore(JSON.parse(line) as Config['database'], pino({ level: 'info' }, sink));
+      const store = await openStore(JSON.parse(line) as Config['database'], logger);
       await store.close();
+      const applied = lines.flatMap((l) => (l.applied as string[] | undefined) ?? []);
       process.stdout.write(`${JSON.stringify({ ok: true, applied })}\n`);
     } catch (err) {
       process.stdout.write(`${JSON.stringify({ ok: false, error: String(err), stack: (err as Error).stack })}\n`);
