@@ -13,6 +13,7 @@ import { runProcess, startUp, type Running } from '../process';
 import { openStore } from '../store';
 import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
+import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
 
 export interface RunningApi extends Running {
@@ -24,6 +25,7 @@ export interface RunningApi extends Running {
 
 export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   return startUp(logger, async (resources) => {
+    installSdkRuntime(logger); // before the Temporal connection, which would install the SDK's default
     const store = resources.add('database', await openStore(config.database, logger, orderMetrics), (s) => s.close());
     // One Temporal connection per process, never one per request. The native (Rust core) connection
     // costs far less CPU per call than the pure-JS gRPC one, and the start is the API's hot path.
