@@ -32,7 +32,7 @@ export interface RunningWorker extends Running {
 /** Wires the worker process; tests call it in-process with their own config. */
 export function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   return startUp(logger, async (resources) => {
-    installSdkRuntime(logger);
+    resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
     // Activities write events to the outbox; the relay of this process publishes them at once.
     const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
     const store = resources.add('database', await openStore(config.database, logger, hooks), (s) => s.close());

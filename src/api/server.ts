@@ -25,7 +25,8 @@ export interface RunningApi extends Running {
 
 export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   return startUp(logger, async (resources) => {
-    installSdkRuntime(logger); // before the Temporal connection, which would install the SDK's default
+    // First: the Temporal connection would install the SDK's default runtime, which logs raw text.
+    resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
     const store = resources.add('database', await openStore(config.database, logger, orderMetrics), (s) => s.close());
     // One Temporal connection per process, never one per request. The native (Rust core) connection
     // costs far less CPU per call than the pure-JS gRPC one, and the start is the API's hot path.

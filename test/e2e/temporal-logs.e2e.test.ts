@@ -2,8 +2,9 @@
  * What the API process writes while Temporal is unreachable: the API runs as its own process
  * (as deployed), reaching the run's dev server through a TCP proxy that the test cuts, and orders
  * are created meanwhile, so that the SDK's native core retries their starts and warns about it.
- * Every line it writes must be a JSON log line. Before, the API had no SDK runtime of its own, and
- * the core wrote one line of coloured text per retry.
+ * Every line it writes must be a JSON log line, and the core's warnings, one per gRPC retry, must
+ * not flood the log: the first is logged, then how many more came. Before, the API had no SDK
+ * runtime of its own, and the core wrote one line of coloured text per retry.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -84,4 +85,14 @@ test('when Temporal is unreachable while orders are created, then every line the
   expect(statuses).toEqual(Array(ORDERS_IN_OUTAGE).fill(503));
   expect(lines().filter((l) => !l.startsWith('{'))).toEqual([]);
   expect(retryWarnings()[0]).toMatchObject({ level: 40, name: 'orders-api', component: 'temporal-sdk' });
+});
+
+test("when the core retries the orders' starts many times, then the log has the first warning and then a count of the rest", () => {
+  expect(retryWarnings()).toHaveLength(1);
+  const summary = parsed().find(
+    (l) => l.msg === 'alike warnings held back since the first' && /retried \d+ times/.test(String(l.last)),
+  );
+  expect(summary).toMatchObject({ level: 40, component: 'temporal-sdk', withinMs: 60_000 });
+  // Each start is retried several times before it gives up (the 503s above).
+  expect(summary!.repeated).toBeGreaterThanOrEqual(ORDERS_IN_OUTAGE);
 });
