@@ -11,7 +11,14 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connect, type NatsConnection } from 'nats';
-import { freePort, ROOT, startNatsServer, startTemporalDevServer, stopChild, waitForPort } from '../scripts/lib/servers';
+import {
+  freePort,
+  ROOT,
+  startNatsServer,
+  startTemporalDevServer,
+  stopChild,
+  waitForPort,
+} from '../scripts/lib/servers';
 import { config, log } from './config';
 import type { CpuSnapshot } from './load';
 import { cpuSeconds } from './processes';
