@@ -74,3 +74,10 @@ export const orderMetrics: StoreHooks = {
   orderPlaced: () => ordersCreated.inc(),
   orderEnded: (ending) => ordersEnded.inc({ ending }),
 };
+
+export const consumerRestarts = new Counter({
+  name: 'orders_consumer_restarts_total',
+  help: 'Times a JetStream consumer stopped consuming unasked (deleted, refused, disconnected) and was started again, by consumer',
+  labelNames: ['consumer'] as const,
+  registers: [registry],
+});

@@ -7,8 +7,19 @@ import { createLogger, type Logger } from './logger';
  */
 export class Resources {
   private readonly closers: Array<{ name: string; close: () => unknown }> = [];
+  private reportFailure!: (failure: Failure) => void;
+  /** The first part that failed for good while the process ran (see `fail`); it never rejects. */
+  readonly failed = new Promise<Failure>((resolve) => (this.reportFailure = resolve));
 
   constructor(private readonly logger: Logger) {}
+
+  /**
+   * A part that runs on its own (the Temporal worker) has failed, and the process is no use without
+   * it: runProcess logs it as fatal and exits non-zero, so that the supervisor starts it afresh.
+   */
+  fail(part: string, err: unknown): void {
+    this.reportFailure({ part, err });
+  }
 
   /** Registers how to close something just opened, and returns it. */
   add<T>(name: string, resource: T, close: (resource: T) => unknown): T {
@@ -28,6 +39,17 @@ export class Resources {
   }
 }
 
+export interface Failure {
+  part: string;
+  err: unknown;
+}
+
+/** A started process: how to stop it, and whether a part of it has failed for good. */
+export interface Running {
+  stop(): Promise<void>;
+  failed: Promise<Failure>;
+}
+
 /**
  * Runs a process's start-up: on failure, whatever it had opened is closed before the error goes on.
  * The result's `stop` closes everything, once however often it is called.
@@ -35,7 +57,7 @@ export class Resources {
 export async function startUp<T extends object>(
   logger: Logger,
   build: (resources: Resources) => Promise<T>,
-): Promise<T & { stop(): Promise<void> }> {
+): Promise<T & Running> {
   const resources = new Resources(logger);
   try {
     const built = await build(resources);
@@ -43,7 +65,7 @@ export async function startUp<T extends object>(
       await resources.close();
       logger.info('stopped');
     };
-    return { ...built, stop: once(stop) };
+    return { ...built, stop: once(stop), failed: resources.failed };
   } catch (err) {
     await resources.close();
     throw err;
@@ -52,12 +74,10 @@ export async function startUp<T extends object>(
 
 /**
  * The main of a process: load and validate the config (a bad one stops it with the variable's
- * name), start it, and stop it once on SIGINT/SIGTERM; a second signal exits at once.
+ * name), start it, and stop it once on SIGINT/SIGTERM; a second signal exits at once. A part that
+ * fails for good stops it too, with exit code 1.
  */
-export function runProcess(
-  name: string,
-  start: (config: Config, logger: Logger) => Promise<{ stop(): Promise<void> }>,
-): void {
+export function runProcess(name: string, start: (config: Config, logger: Logger) => Promise<Running>): void {
   let config: Config;
   try {
     config = loadConfig();
@@ -68,7 +88,10 @@ export function runProcess(
   }
   const logger = createLogger(name, config.log);
   start(config, logger).then(
-    (running) => onShutdown(logger, () => running.stop()),
+    (running) => {
+      onShutdown(logger, () => running.stop());
+      void running.failed.then(({ part, err }) => exitOnFailure(logger, part, err, () => running.stop()));
+    },
     (err: unknown) => {
       logger.fatal({ err }, 'failed to start');
       process.exit(1);
@@ -83,7 +106,7 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): void {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     stop().then(
-      () => process.exit(0),
+      () => process.exit(), // 0, or 1 if a part had failed (exitOnFailure) before the signal came
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -92,6 +115,27 @@ function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
+}
+
+/**
+ * Logs the failure as fatal and exits with 1, after closing what can be closed: in-flight work
+ * finishes and the outbox is published, as on SIGTERM. A failed part may never finish closing
+ * (a failed Temporal worker can wait minutes for the server), so the exit waits at most FAILURE_STOP_MS.
+ */
+const FAILURE_STOP_MS = 15_000;
+function exitOnFailure(logger: Logger, part: string, err: unknown, stop: () => Promise<void>): void {
+  logger.fatal({ err, part }, `${part} failed; exiting so that the process is started afresh`);
+  process.exitCode = 1;
+  const timer = setTimeout(() => {
+    logger.error({ part, waitedMs: FAILURE_STOP_MS }, 'could not stop cleanly in time; exiting anyway');
+    process.exit(1);
+  }, FAILURE_STOP_MS);
+  stop()
+    .catch((stopErr: unknown) => logger.error({ err: stopErr }, 'shutdown failed'))
+    .finally(() => {
+      clearTimeout(timer);
+      process.exit(1);
+    });
 }
 
 /** Wraps a stop function so that calling it again returns the first call's promise. */

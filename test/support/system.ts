@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startApi, type RunningApi } from '../../src/api/server';
 import { loadConfig, type Config } from '../../src/config';
 import { startWorker, type RunningWorker } from '../../src/worker';
@@ -31,6 +31,8 @@ export async function startSystem(options: {
   expirationSeconds: number;
   /** More environment for the service's config (for example how to reach Temporal). */
   env?: Record<string, string>;
+  /** The service's logger (default: silent, or TEST_LOG_LEVEL), for a test that reads what it logs. */
+  logger?: Logger;
 }): Promise<TestSystem> {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
@@ -53,7 +55,7 @@ export async function startSystem(options: {
     ...(db.config.kind === 'postgres' ? { DATABASE_URL: db.config.url } : { DATA_DIR: path.dirname(db.config.file) }),
     ...options.env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
   const stop = async () => {

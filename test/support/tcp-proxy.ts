@@ -7,11 +7,14 @@ export interface TcpProxy {
   cut(): void;
   /** Lets connections through again. */
   restore(): void;
+  /** Drops every open connection and sends the new ones to another server: a server replaced under its clients. */
+  redirect(to: { host: string; port: number }): void;
   close(): Promise<void>;
 }
 
 /** A TCP proxy to a real server that a test can cut, to see what the service does when a dependency drops away. */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export async function startTcpProxy(to: { host: string; port: number }): Promise<TcpProxy> {
+  let target = to;
   const open = new Set<net.Socket>();
   let isCut = false;
   const server = net.createServer((client) => {
@@ -31,6 +34,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     cut,
     restore: () => {
       isCut = false;
+    },
+    redirect: (next) => {
+      target = next;
+      for (const socket of open) socket.destroy();
     },
     close: () => {
       cut();
