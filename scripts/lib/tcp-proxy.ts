@@ -10,7 +10,7 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A TCP proxy to a real server that a test can cut, to see what the service does when a dependency drops away. */
+/** A TCP proxy to a real server that a test (or the chaos run) can cut, to see what the service does when a dependency drops away. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   let isCut = false;
