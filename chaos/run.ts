@@ -6,9 +6,10 @@
  * invariant of DESIGN.md against the database, the stream, Temporal and the workload's own ledger.
  * It prints the report and, last, `chaos: <orders> orders, <faults> faults, <anomalies> anomalies
  * (seed N, db D)`, and exits non-zero on any anomaly. Everything it started is stopped on success,
- * on failure and on Ctrl-C; the ledger, the anomalies and the processes' logs are kept in
- * .data/chaos/seed-<N>-<db>/.
+ * on failure and on Ctrl-C; the ledger, the anomalies, what the checker read and the processes'
+ * logs are kept in .data/chaos/seed-<N>-<db>/.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { connect } from 'nats';
@@ -42,12 +43,18 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
     users: plan.users.length,
     databaseFaults: stack.database.faults,
   });
+  // the same seed, the same schedule: its fingerprint tells a replay from another run
+  const fingerprint = createHash('sha256').update(JSON.stringify({ plan, faults })).digest('hex').slice(0, 12);
   log(
-    `seed ${options.seed}: ${plan.actions.length} workload actions, ${faults.length} faults: ${faults.map((f) => f.kind).join(', ')}`,
+    `seed ${options.seed}: schedule ${fingerprint}, ${plan.actions.length} workload actions, ${faults.length} faults: ${faults.map((f) => f.kind).join(', ')}`,
   );
 
   const ledger = new Ledger();
-  const nc = await connect({ servers: stack.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const nc = await connect({
+    servers: stack.natsUrl,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
   resources.add('NATS connection', () => nc.close());
   const w = workload(plan, stack.apiUrl, JWT_KEY, nc, ledger);
   const startedAt = Date.now();
@@ -61,7 +68,12 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
   resources.add('progress', () => clearInterval(progress));
   await Promise.all([
     runWorkload(plan, w, { startedAt, endAt, random: random.fork('runtime') }),
-    injectFaults(faults, stack, w, { startedAt, endAt, ledger, stopping: () => resources.stopping }),
+    injectFaults(faults, stack, w, {
+      startedAt,
+      endAt,
+      ledger,
+      stopping: () => resources.stopping,
+    }),
   ]);
   log('workload and faults over; letting the orders in flight finish');
   await w.drain(windowMs + 60_000);
@@ -76,14 +88,23 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
   return `chaos: ${orders} orders, ${ledger.faults.length} faults, ${verdict.anomalies.length} anomalies (seed ${options.seed}, db ${options.db})`;
 }
 
-/** The ledger, the anomalies and the processes' logs, kept after the run's folder is removed. */
+/** The ledger, the anomalies, what the checker read and the processes' logs, kept after the run's folder is removed. */
 function keep(runDir: string, options: ChaosOptions, ledger: Ledger, verdict: Verdict): void {
   const dir = path.join(ROOT, '.data', 'chaos', `seed-${options.seed}-${options.db}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'ledger.json'), JSON.stringify(ledger, null, 1));
   fs.writeFileSync(path.join(dir, 'anomalies.json'), JSON.stringify(verdict.anomalies, null, 1));
-  fs.cpSync(path.join(runDir, 'logs'), path.join(dir, 'logs'), { recursive: true });
+  // what the checker read, for a closer look: the tables, and the stream (long payloads cut)
+  fs.writeFileSync(path.join(dir, 'database.json'), JSON.stringify(verdict.evidence.db, null, 1));
+  const stream = verdict.evidence.stream.map(({ data: _data, text, ...m }) => ({
+    ...m,
+    text: text.slice(0, 2000),
+  }));
+  fs.writeFileSync(path.join(dir, 'stream.json'), JSON.stringify(stream, null, 1));
+  fs.cpSync(path.join(runDir, 'logs'), path.join(dir, 'logs'), {
+    recursive: true,
+  });
   log(`ledger, anomalies and logs kept in ${path.relative(process.cwd(), dir)}/`);
 }
 

@@ -6,7 +6,8 @@
  * unpublished in the outbox (unless a poison message holds it up: invariant 8).
  */
 import { Subjects } from '../../src/orders/catalogue';
-import { entityOf, groupBy, isIncoming, outboxFate, type Anomaly, type Evidence } from './evidence';
+import type { DbOrder } from './database-reader';
+import { entityOf, groupBy, isIncoming, outboxFate, outboxRow, type Anomaly, type Evidence } from './evidence';
 import { isPoisonRow } from './poison';
 import type { StreamMessage } from './stream-reader';
 
@@ -53,6 +54,8 @@ export function checkEvents(e: Evidence): Anomaly[] {
       // Not deleted by its user: it expired, and says so once. A deleted one may have expired first.
       if (!deleted.has(order.id)) exactlyOnce(Subjects.ExpirationComplete, 'cancelled without a DELETE: it expired');
       else if (of(Subjects.ExpirationComplete).length > 1) exactlyOnce(Subjects.ExpirationComplete, '');
+      else if (of(Subjects.ExpirationComplete).length === 1 && cancelledBeforeExpiry(e, order))
+        add(order.id, 'cancelled by its user before expiresAt, yet expiration:complete published');
     }
     if (order.status === 'complete' && of(Subjects.ExpirationComplete).length > 0)
       add(order.id, 'complete, yet expiration:complete published');
@@ -97,4 +100,10 @@ function rowEntity(data: string): string | undefined {
   const parsed = JSON.parse(data) as { id?: unknown; orderId?: unknown };
   const id = parsed.id ?? parsed.orderId;
   return typeof id === 'string' ? id : undefined;
+}
+
+/** The order's cancellation committed before its deadline: its user's DELETE, not an expiry. */
+function cancelledBeforeExpiry(e: Evidence, order: DbOrder): boolean {
+  const committed = outboxRow(e, Subjects.OrderCancelled, order.id)?.createdAt;
+  return committed !== undefined && committed < order.expiresAt;
 }

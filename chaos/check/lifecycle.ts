@@ -24,7 +24,11 @@ async function everyActiveOrderEnds(e: Evidence): Promise<Anomaly[]> {
         : `${order.status}`,
       running ? 'its workflow is running' : `no running workflow: ${await e.workflows.describe(order.id)}`,
     ];
-    anomalies.push({ invariant: 1, orderId: order.id, what: problems.join('; ') });
+    anomalies.push({
+      invariant: 1,
+      orderId: order.id,
+      what: problems.join('; '),
+    });
   }
   return anomalies;
 }
@@ -57,12 +61,15 @@ function endsOnce(e: Evidence): Anomaly[] {
     (m) => (m.subject === Subjects.OrderCancelled ? m.data?.id : m.data?.orderId) as string | undefined,
   );
   for (const order of e.db.orders.filter((o) => o.status === 'complete')) {
-    const cancelled = endings.get(order.id) ?? [];
-    if (cancelled.length > 0)
+    const published = (endings.get(order.id) ?? []).map((m) => `${m.subject} (stream seq ${m.seq})`);
+    const queued = [Subjects.ExpirationComplete, Subjects.OrderCancelled]
+      .filter((subject) => outboxRow(e, subject, order.id) && !published.some((p) => p.startsWith(subject)))
+      .map((subject) => `${subject} (in the outbox)`);
+    if (published.length + queued.length > 0)
       anomalies.push({
         invariant: 2,
         orderId: order.id,
-        what: `complete (payment ${order.paymentId}) in the database, yet ${cancelled.map((m) => `${m.subject} seq ${m.seq}`).join(', ')} published: it ended twice`,
+        what: `complete (payment ${order.paymentId}) in the database, yet ${[...published, ...queued].join(', ')}: it ended twice`,
       });
   }
   for (const [orderId, events] of endings) {
@@ -79,7 +86,13 @@ function endsOnce(e: Evidence): Anomaly[] {
 
 function oneActivePerTicket(e: Evidence): Anomaly[] {
   const anomalies: Anomaly[] = [];
-  const paidAt = new Map(e.stream.filter((m) => m.subject === Subjects.PaymentCreated).map((m) => [m.data?.id, m.at]));
+  // when each payment first reached the stream (a duplicate comes later)
+  const paidAt = new Map(
+    e.stream
+      .filter((m) => m.subject === Subjects.PaymentCreated)
+      .reverse()
+      .map((m) => [m.data?.id, m.at]),
+  );
   for (const [ticketId, orders] of groupBy(
     e.db.orders.filter((o) => !o.tombstone),
     (o) => o.ticketId,

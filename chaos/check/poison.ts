@@ -32,12 +32,16 @@ export function checkPoison(e: Evidence): Anomaly[] {
         .join(', ')}`,
     });
   }
-  for (const backlog of e.backlogs)
-    if (backlog.pending + backlog.ackPending > 0)
-      anomalies.push({
-        invariant: 8,
-        what: `consumer ${backlog.name} has not drained after the settling time: ${backlog.pending} pending, ${backlog.ackPending} unacknowledged (${backlog.redelivered} redelivered)`,
-      });
+  for (const backlog of e.backlogs) {
+    if (backlog.pending + backlog.ackPending === 0) continue;
+    const stuck = e.stream.find((m) => m.seq > backlog.ackFloor && backlog.subjects.includes(m.subject));
+    anomalies.push({
+      invariant: 8,
+      what:
+        `consumer ${backlog.name} has not drained after the settling time: ${backlog.pending} pending, ${backlog.ackPending} unacknowledged (${backlog.redelivered} redelivered)` +
+        (stuck ? `; the first unacknowledged is seq ${stuck.seq} ${stuck.subject} ${show(stuck.text)}` : ''),
+    });
+  }
   const firstPoison = poison[0];
   if (firstPoison) {
     const known = new Set(e.db.tickets.map((t) => t.id));

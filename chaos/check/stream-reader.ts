@@ -17,6 +17,9 @@ export interface ConsumerBacklog {
   pending: number;
   ackPending: number;
   redelivered: number;
+  /** Every message up to this stream sequence is acknowledged. */
+  ackFloor: number;
+  subjects: string[];
 }
 
 export const STREAM = 'ticketing';
@@ -50,7 +53,14 @@ export async function readConsumerBacklogs(nc: NatsConnection): Promise<Consumer
   return Promise.all(
     DURABLE_CONSUMERS.map(async (name) => {
       const info = await jsm.consumers.info(STREAM, name);
-      return { name, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+      return {
+        name,
+        pending: info.num_pending,
+        ackPending: info.num_ack_pending,
+        redelivered: info.num_redelivered,
+        ackFloor: info.ack_floor.stream_seq,
+        subjects: info.config.filter_subjects ?? (info.config.filter_subject ? [info.config.filter_subject] : []),
+      };
     }),
   );
 }

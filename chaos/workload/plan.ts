@@ -34,6 +34,7 @@ export type Action = { at: number; id: number } & (
   | { kind: 'intrude'; user: number; pick: number; how: 'get' | 'delete' | 'forged-token' | 'unsigned-token' }
   | { kind: 'ticket-updates'; ticket: string; versions: number[] }
   | { kind: 'poison'; poison: PoisonKind; pick: number }
+  | { kind: 'stray-payment'; orderId: string }
 );
 
 export interface WorkloadPlan {
@@ -118,6 +119,8 @@ export function planWorkload(random: Random, durationMs: number, windowMs: numbe
     const inOrder = Array.from({ length: count }, (_, i) => from + i);
     actions.push({ at, kind: 'ticket-updates', ticket, versions: random.shuffle(inOrder) });
   }
+  for (let at = 10_000; at < durationMs; at += random.between(10_000, 30_000))
+    actions.push({ at, kind: 'stray-payment', orderId: random.hex(24) }); // an order this service never had
   const poisonKinds: PoisonKind[] = [
     'crlf-id-unknown-order',
     'crlf-id-ended-order',

@@ -85,6 +85,8 @@ async function perform(action: Action, w: Workload, random: Random): Promise<voi
       const target = ended.length ? ended[action.pick % ended.length]!.orderId : undefined;
       return w.services.publishPoison(action.poison, action.id, target);
     }
+    case 'stray-payment':
+      return w.services.publishPayment(`pay-${action.id}-stray`, action.orderId, 'unknown-order');
     case 'read':
       return read(user(action.user), action.pick, w);
     case 'intrude':
