@@ -77,3 +77,10 @@ const outboxIndex = new WeakMap<readonly DbOutboxRow[], Map<string, DbOutboxRow>
 export const iso = (ms: number): string => (Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms));
 
 export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** The faults that were on at some moment between `from` and `to`, for a report: `pause-worker 16:21:09–16:21:43`. */
+export function faultsBetween(e: Evidence, from: number, to: number): string {
+  const on = e.ledger.faults.filter((f) => f.at <= to && f.endedAt >= from);
+  const time = (ms: number) => iso(ms).slice(11, 19);
+  return on.length ? on.map((f) => `${f.kind} ${time(f.at)}–${time(f.endedAt)}`).join(', ') : 'no fault';
+}

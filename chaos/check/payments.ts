@@ -7,7 +7,17 @@
  * Poison messages are judged by invariant 8 alone.
  */
 import { Subjects } from '../../src/orders/catalogue';
-import { groupBy, isPoison, iso, outboxFate, outboxRow, seconds, type Anomaly, type Evidence } from './evidence';
+import {
+  faultsBetween,
+  groupBy,
+  isPoison,
+  iso,
+  outboxFate,
+  outboxRow,
+  seconds,
+  type Anomaly,
+  type Evidence,
+} from './evidence';
 
 export function checkPayments(e: Evidence): Anomaly[] {
   const anomalies: Anomaly[] = [];
@@ -37,7 +47,11 @@ export function checkPayments(e: Evidence): Anomaly[] {
     const lead = order.expiresAt - publishedAt;
     const when = lead > 0 ? `${seconds(lead)} before expiresAt` : `${seconds(-lead)} after expiresAt`;
     if (order.paymentId === paymentId) {
-      if (lead <= 0) add(5, `accepted although published ${when} (${iso(order.expiresAt)})`);
+      if (lead <= 0)
+        add(
+          5,
+          `accepted although published ${when} (${iso(order.expiresAt)}); during it: ${faultsBetween(e, order.expiresAt, publishedAt)}`,
+        );
       if (wasRejected) add(5, 'both accepted (completed the order) and refused with payment:rejected');
       continue;
     }
@@ -51,7 +65,8 @@ export function checkPayments(e: Evidence): Anomaly[] {
       add(
         7,
         `published ${when} while the order was active, yet the order is ${order.status} v${order.version}` +
-          `${cancelledAt ? ` (cancelled at ${iso(cancelledAt)})` : ''}${wasRejected ? '; the payment was refused with payment:rejected' : ''}`,
+          `${cancelledAt ? ` (cancelled at ${iso(cancelledAt)})` : ''}${wasRejected ? '; the payment was refused with payment:rejected' : ''}` +
+          `; between the payment and the cancellation: ${faultsBetween(e, publishedAt, cancelledAt ?? order.expiresAt)}`,
       );
     if (!wasRejected && order.status !== 'created')
       add(

@@ -32,9 +32,14 @@ export function checkPoison(e: Evidence): Anomaly[] {
         .join(', ')}`,
     });
   }
+  const waiting = waitingTicketUpdates(e);
   for (const backlog of e.backlogs) {
-    if (backlog.pending + backlog.ackPending === 0) continue;
-    const stuck = e.stream.find((m) => m.seq > backlog.ackFloor && backlog.subjects.includes(m.subject));
+    // ticket updates whose earlier version never reached the stream wait for it, rightly (redelivered, never dropped)
+    const rightlyWaiting = backlog.subjects.includes(Subjects.TicketUpdated) ? waiting.size : 0;
+    if (backlog.pending + backlog.ackPending <= rightlyWaiting) continue;
+    const stuck = e.stream.find(
+      (m) => m.seq > backlog.ackFloor && backlog.subjects.includes(m.subject) && !waiting.has(m.seq),
+    );
     anomalies.push({
       invariant: 8,
       what:
@@ -62,6 +67,19 @@ export function checkPoison(e: Evidence): Anomaly[] {
       });
   }
   return [...anomalies, ...ticketCopy(e)];
+}
+
+/** The stream sequences of ticket updates that cannot apply: an earlier version of the ticket never reached the stream. */
+function waitingTicketUpdates(e: Evidence): Set<number> {
+  const tickets = e.stream.filter(
+    (m) => (m.subject === Subjects.TicketCreated || m.subject === Subjects.TicketUpdated) && !isPoison(m),
+  );
+  const versions = new Set(tickets.map((m) => `${String(m.data?.id)}@${String(m.data?.version)}`));
+  const waiting = tickets.filter((m) => {
+    const version = Number(m.data?.version);
+    return Array.from({ length: version }, (_, v) => versions.has(`${String(m.data?.id)}@${v}`)).includes(false);
+  });
+  return new Set(waiting.map((m) => m.seq));
 }
 
 /** Each ticket whose every version reached the stream ends at the last version, with its title and price. */

@@ -48,16 +48,29 @@ export function planFaults(
     'pause-temporal': 0.5,
   };
   for (const fault of o.databaseFaults) weights[fault] = fault === 'restart-db' ? 1.5 : 2.5;
+  // every fault of the database at least once: drawn early now and then, else in place of a kill at the end
+  const required = random.shuffle(o.databaseFaults);
   const faults: PlannedFault[] = [];
   for (let at = random.between(8000, 15_000); at < o.durationMs - 5000; ) {
-    const kind = random.weighted(weights as Record<FaultKind, number>);
-    const holdMs = kind.startsWith('pause-') ? random.between(...PAUSE_MS) : holdFor(kind, random);
-    const fault: PlannedFault = { at, kind, holdMs };
-    if (kind === 'kill-api-mid-burst') fault.burst = planBurst(random, o.users, o.windowMs);
+    const drawn = required.length > 0 && random.chance(0.4) ? required.shift() : undefined;
+    const kind = drawn ?? random.weighted(weights as Record<FaultKind, number>);
+    const fault = planFault(random, at, kind, o);
     faults.push(fault);
-    at += holdMs + random.between(5000, 12_000);
+    at += fault.holdMs + random.between(5000, 12_000);
+  }
+  const kills = faults.filter((f) => f.kind.startsWith('kill-'));
+  for (const kind of required) {
+    const replaced = kills.pop();
+    if (replaced) faults[faults.indexOf(replaced)] = planFault(random, replaced.at, kind, o);
   }
   return faults;
+}
+
+function planFault(random: Random, at: number, kind: FaultKind, o: { windowMs: number; users: number }): PlannedFault {
+  const holdMs = kind.startsWith('pause-') ? random.between(...PAUSE_MS) : holdFor(kind, random);
+  const fault: PlannedFault = { at, kind, holdMs };
+  if (kind === 'kill-api-mid-burst') fault.burst = planBurst(random, o.users, o.windowMs);
+  return fault;
 }
 
 function holdFor(kind: FaultKind, random: Random): number {
