@@ -8,6 +8,11 @@
  * (seed N, db D)`, and exits non-zero on any anomaly. Everything it started is stopped on success,
  * on failure and on Ctrl-C; the ledger, the anomalies, what the checker read and the processes'
  * logs are kept in .data/chaos/seed-<N>-<db>/.
+ *
+ * The workload runs for --minutes (CHAOS_MINUTES, default 3); settling and checking add about a
+ * window plus half a minute. CI runs a bounded campaign on each database (.ci/run, a fixed seed);
+ * a long soak is `CHAOS_MINUTES=60 npm run chaos -- --seed N --db sqlite|postgres` with any seed.
+ * Pauses last 31-38 s, past the activities' 30 s start-to-close timeout, in CI as well.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
