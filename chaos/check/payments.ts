@@ -65,8 +65,9 @@ export function checkPayments(e: Evidence): Anomaly[] {
       add(
         7,
         `published ${when} while the order was active, yet the order is ${order.status} v${order.version}` +
-          `${cancelledAt ? ` (cancelled at ${iso(cancelledAt)})` : ''}${wasRejected ? '; the payment was refused with payment:rejected' : ''}` +
-          `; between the payment and the cancellation: ${faultsBetween(e, publishedAt, cancelledAt ?? order.expiresAt)}`,
+          `${cancelledAt ? ` (cancelled at ${iso(cancelledAt)})` : ''}` +
+          `${otherPaymentAt ? ` (completed by the later payment ${order.paymentId}, published ${iso(otherPaymentAt)})` : ''}${wasRejected ? '; the payment was refused with payment:rejected' : ''}` +
+          `; faults between the payment and the order's end: ${faultsBetween(e, publishedAt, cancelledAt ?? order.expiresAt)}`,
       );
     if (!wasRejected && order.status !== 'created')
       add(
