@@ -7,7 +7,7 @@ import { sessionCookie } from '../src/api/auth';
 import { Subjects } from '../src/orders/catalogue';
 import { ticketThenOrder } from '../scripts/lib/ticketing';
 import { config } from './config';
-import type { Resources } from './resources';
+import type { Resources } from '../scripts/lib/resources';
 
 export type PostOrder = (ticketId: string) => Promise<{ status: number; body: string }>;
 

@@ -18,16 +18,16 @@
  * Figures are printed; nothing is asserted (no timed assertions). Env (config.ts): BENCH_ORDERS
  * (default 1000), BENCH_CONCURRENCY (64), BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30),
  * BENCH_CPU_PROF (a folder for CPU profiles of the API and worker).
- * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (resources.ts).
+ * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (scripts/lib/resources.ts).
  */
 import os from 'node:os';
-import { config } from './config';
+import { config, log } from './config';
 import { measureCreation } from './creation';
 import { measureExpiry, receiveCancellations } from './expiry';
 import { rssMb } from './processes';
 import { reportCreation, reportExpiry, reportMemory, reportSetup } from './report';
 import { restClient, seedTickets } from './rest';
-import { runWithResources, type Resources } from './resources';
+import { runWithResources, type Resources } from '../scripts/lib/resources';
 import type { Memory, Results } from './results';
 import { startStack } from './stack';
 
@@ -55,4 +55,4 @@ async function bench(resources: Resources): Promise<Results> {
   return { setup, creation, memory: { afterCreation, afterExpiry }, expiry };
 }
 
-runWithResources(bench);
+runWithResources(bench, log);

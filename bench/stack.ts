@@ -4,13 +4,13 @@
  * nats-server. Every start registers its stop in the Resources, so that any failure stops it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connect, type NatsConnection } from 'nats';
+import type { Resources } from '../scripts/lib/resources';
 import {
   freePort,
   ROOT,
@@ -19,10 +19,10 @@ import {
   stopChild,
   waitForPort,
 } from '../scripts/lib/servers';
+import { API_SCRIPT, buildDist, serviceEnv, WORKER_SCRIPT } from '../scripts/lib/service-processes';
 import { config, log } from './config';
 import type { CpuSnapshot } from './load';
 import { cpuSeconds } from './processes';
-import type { Resources } from './resources';
 
 export interface Stack {
   /** The temp folder: the servers' data and the API's SQLite database. */
@@ -37,7 +37,7 @@ export interface Stack {
 }
 
 export async function startStack(resources: Resources): Promise<Stack> {
-  await build(resources);
+  await buildDist(resources, log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-bench-'));
   resources.add('temp folder', () => fs.rmSync(dir, { recursive: true, force: true }));
   const [tPort, uiPort, nPort, apiPort, healthPort] = await Promise.all([
@@ -52,31 +52,28 @@ export async function startStack(resources: Resources): Promise<Stack> {
   const nats = startNatsServer({ port: nPort, storeDir: path.join(dir, 'nats') });
   track(resources, 'nats', nats.child, () => nats.stop());
   await Promise.all([waitForPort(tPort, 'temporal', 60_000, temporal), waitForPort(nPort, 'nats', 20_000, nats)]);
-  const env = {
-    ...process.env,
-    JWT_KEY: config.jwtKey,
-    PORT: String(apiPort),
-    WORKER_HEALTH_PORT: String(healthPort),
-    NATS_URL: `nats://127.0.0.1:${nPort}`,
-    TEMPORAL_ADDRESS: `127.0.0.1:${tPort}`,
-    DATA_DIR: dir,
-    ORDER_EXPIRATION_SECONDS: String(config.windowSeconds),
-    LOG_LEVEL: 'warn',
-    WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
-  };
-  const worker = startNode(resources, 'worker', 'dist/worker.js', env);
+  const env = serviceEnv({
+    jwtKey: config.jwtKey,
+    apiPort,
+    workerHealthPort: healthPort,
+    natsPort: nPort,
+    temporalPort: tPort,
+    dataDir: dir,
+    windowSeconds: config.windowSeconds,
+  });
+  const worker = startNode(resources, 'worker', WORKER_SCRIPT, env);
   // The worker and the API both migrate the SQLite database, which has no migration lock: the API
   // starts once the worker answers on its health port, which it opens after its migrations.
   await waitForPort(healthPort, 'worker', 60_000);
-  const api = startNode(resources, 'api', 'dist/api/server.js', env);
+  const api = startNode(resources, 'api', API_SCRIPT, env);
   await waitForPort(apiPort, 'api', 60_000);
   log(
     `processes: temporal ${temporal.child.pid}, nats ${nats.child.pid}, worker ${worker.pid}, api ${api.pid}; data in ${dir}`,
   );
 
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS! });
   resources.add('Temporal connection', () => connection.close());
-  const nc = await connect({ servers: env.NATS_URL });
+  const nc = await connect({ servers: env.NATS_URL! });
   resources.add('NATS connection', () => nc.close());
   const cpuSnapshot = () => ({
     temporal: cpuSeconds(temporal.child.pid),
@@ -86,19 +83,6 @@ export async function startStack(resources: Resources): Promise<Stack> {
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   });
   return { dir, apiPort, api, worker, client: new Client({ connection }), nc, cpuSnapshot };
-}
-
-/** What production runs (the Dockerfile's): compiled JavaScript, and the prebuilt workflow bundle. */
-async function build(resources: Resources): Promise<void> {
-  log('building dist/ (npm run build)');
-  // its own process group, so that a stop ends tsc and the bundler too, not only npm
-  const child = spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  resources.add('npm run build', () => child.exitCode === null && process.kill(-child.pid!, 'SIGTERM'));
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`npm run build failed:\n${output}`);
 }
 
 /** The API or the worker, from dist/. */

@@ -16,6 +16,15 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
     // reports that on the pool, and an unheard 'error' event would crash the process; the
     // pool has already discarded the client and opens a fresh one for the next query.
     pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection lost; the pool will reconnect'));
+    // A connection that drops while checked out (mid-query, or between a query and its release)
+    // emits 'error' on its client, where the pool does not listen: heard here, the query fails
+    // (and is retried by its caller) instead of the process crashing.
+    pool.on('connect', (client) =>
+      client.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost while in use')),
+    );
+    // A connection that drops while checked out (mid-query, or between a query and its release)
+    // emits 'error' on its client, where the pool does not listen: heard here, the query fails
+    // (and is retried by its caller) instead of the process crashing.
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });

@@ -16,7 +16,7 @@ import type { NewOrder } from '../../src/orders/order';
 import { listen, type Requester } from '../support/api';
 import { sessionCookieForUser, TEST_JWT_KEY, tokenFor } from '../support/auth';
 import { databases, postgresStore, type TestDatabase } from '../support/database';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
 import { newId, outboxSubjects } from '../support/orders';
 
 class RecordingWorkflows implements OrderWorkflows {

@@ -18,7 +18,7 @@ import { freePort, ROOT, waitForPort } from '../../scripts/lib/servers';
 import { requester } from '../support/api';
 import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
 import { newId } from '../support/orders';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
 
 const ORDERS_IN_OUTAGE = 3;
 let output = '';

@@ -19,7 +19,7 @@ import { freePort, ROOT, stopChild } from '../../scripts/lib/servers';
 import { TEST_JWT_KEY } from '../support/auth';
 import { startTestNats, type TestNats } from '../support/nats';
 import { newId } from '../support/orders';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
 
 let nats: TestNats;
 let proxy: TcpProxy;

@@ -186,4 +186,15 @@ describe('PostgreSQL store when the server drops its connections', () => {
 
     expect(await db.store.tickets.find(ticket.id)).toEqual(ticket);
   });
+
+  test('when a connection drops while a transaction holds it, then that work fails and the process carries on', async () => {
+    const ticket = { id: newId(), title: 'held', price: 1, version: 0 };
+    const held = db.store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('tickets').values(ticket).execute();
+      await dropPostgresConnections(db.config); // the server ends the session between two queries
+      await trx.selectFrom('tickets').selectAll().execute();
+    });
+    await expect(held).rejects.toThrow(); // not an unheard 'error' event on the client, which would crash
+    expect(await db.store.tickets.find(ticket.id)).toBeUndefined(); // rolled back with its session
+  });
 });

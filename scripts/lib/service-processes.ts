@@ -1,0 +1,55 @@
+/**
+ * The service as production runs it (the Dockerfile's): compiled JavaScript and the prebuilt workflow
+ * bundle from `npm run build`, the API and the worker as separate processes, configured through the
+ * environment. Shared by the bench and the chaos run.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import type { Log, Resources } from './resources';
+import { ROOT } from './servers';
+
+export const API_SCRIPT = 'dist/api/server.js';
+export const WORKER_SCRIPT = 'dist/worker.js';
+
+/** `npm run build`; its stop (on a failure elsewhere) ends tsc and the bundler too, not only npm. */
+export async function buildDist(resources: Resources, log: Log): Promise<void> {
+  log('building dist/ (npm run build)');
+  // its own process group, so that a stop ends tsc and the bundler too, not only npm
+  const child = spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  resources.add('npm run build', () => child.exitCode === null && process.kill(-child.pid!, 'SIGTERM'));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`npm run build failed:\n${output}`);
+}
+
+export interface ServiceSettings {
+  jwtKey: string;
+  apiPort: number;
+  workerHealthPort: number;
+  natsPort: number;
+  temporalPort: number;
+  /** SQLite's folder (unless databaseUrl is set). */
+  dataDir: string;
+  windowSeconds: number;
+  databaseUrl?: string;
+}
+
+/** The environment of the API and the worker: the servers' ports, the database, the window, the prebuilt bundle. */
+export function serviceEnv(s: ServiceSettings): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    JWT_KEY: s.jwtKey,
+    PORT: String(s.apiPort),
+    WORKER_HEALTH_PORT: String(s.workerHealthPort),
+    NATS_URL: `nats://127.0.0.1:${s.natsPort}`,
+    TEMPORAL_ADDRESS: `127.0.0.1:${s.temporalPort}`,
+    DATA_DIR: s.dataDir,
+    ...(s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {}),
+    ORDER_EXPIRATION_SECONDS: String(s.windowSeconds),
+    LOG_LEVEL: 'warn',
+    WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
+  };
+}
