@@ -15,7 +15,7 @@ import {
   freePort,
   ROOT,
   startNatsServer,
-  startTemporalDevServer,
+  startTemporalDevServerOnFreePorts,
   stopChild,
   waitForPort,
 } from '../scripts/lib/servers';
@@ -40,18 +40,14 @@ export async function startStack(resources: Resources): Promise<Stack> {
   await buildDist(resources, log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-bench-'));
   resources.add('temp folder', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const [tPort, uiPort, nPort, apiPort, healthPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
-  const temporal = startTemporalDevServer({ port: tPort, uiPort, dbFile: path.join(dir, 'temporal.db') });
-  track(resources, 'temporal', temporal.child, () => temporal.stop());
+  const [nPort, apiPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const nats = startNatsServer({ port: nPort, storeDir: path.join(dir, 'nats') });
   track(resources, 'nats', nats.child, () => nats.stop());
-  await Promise.all([waitForPort(tPort, 'temporal', 60_000, temporal), waitForPort(nPort, 'nats', 20_000, nats)]);
+  const { server: temporal, port: tPort } = await startTemporalDevServerOnFreePorts({
+    dbFile: path.join(dir, 'temporal.db'),
+  });
+  track(resources, 'temporal', temporal.child, () => temporal.stop());
+  await waitForPort(nPort, 'nats', 20_000, nats);
   const env = serviceEnv({
     jwtKey: config.jwtKey,
     apiPort,

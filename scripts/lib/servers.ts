@@ -21,8 +21,12 @@ export const tool = (name: string): string => {
 export interface ServerProcess {
   name: string;
   child: ChildProcess;
+  /** The last lines the server printed, when its output is not inherited: what a failed start says. */
+  lastOutput(): string;
   stop(): Promise<void>;
 }
+
+const OUTPUT_TAIL_BYTES = 4096;
 
 export function spawnServer(
   name: string,
@@ -30,9 +34,20 @@ export function spawnServer(
   args: string[],
   output: 'inherit' | 'ignore' | 'pipe' = 'ignore',
 ): ServerProcess {
-  const child = spawn(command, args, { stdio: ['ignore', output, output] });
+  // 'ignore' still reads the output, keeping only its tail, so that a server that dies at start says why.
+  const child = spawn(command, args, {
+    stdio: ['ignore', output === 'inherit' ? 'inherit' : 'pipe', output === 'inherit' ? 'inherit' : 'pipe'],
+  });
   track(child, name); // under jest, so that the run stops it even if its test does not
-  return { name, child, stop: () => stopChild(child) };
+  let tail = '';
+  if (output === 'ignore') {
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+  return { name, child, lastOutput: () => tail.trim(), stop: () => stopChild(child) };
 }
 
 /** SIGTERM, so that it shuts down as it would in production; SIGKILL if it is still there after `graceMs`. */
@@ -76,6 +91,30 @@ export function startTemporalDevServer(o: TemporalDevServerOptions): ServerProce
   return spawnServer('temporal', tool('temporal'), args, o.output);
 }
 
+/**
+ * A dev server on free ports, started again on new ones when it dies before it listens: a port
+ * can be taken between freePort() and the bind, and the server picks its internal ports itself,
+ * which races with the other servers a parallel test run starts.
+ */
+export async function startTemporalDevServerOnFreePorts(
+  o: Omit<TemporalDevServerOptions, 'port' | 'uiPort'>,
+  attempts = 3,
+): Promise<{ server: ServerProcess; port: number; uiPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = [await freePort(), await freePort()];
+    const server = startTemporalDevServer({ ...o, port, uiPort });
+    try {
+      await waitForPort(port, 'Temporal dev server', 60_000, server);
+      await waitForPort(uiPort, 'Temporal Web UI', 60_000, server);
+      return { server, port, uiPort };
+    } catch (err) {
+      await server.stop();
+      if (!(err instanceof ServerExitedError) || attempt >= attempts) throw err;
+      console.warn(`${err.message}\nstarting it again on other ports (attempt ${attempt + 1} of ${attempts})`);
+    }
+  }
+}
+
 export function startNatsServer(o: {
   port: number;
   monitorPort?: number;
@@ -110,6 +149,14 @@ export const isPortOpen = (port: number, host = '127.0.0.1'): Promise<boolean> =
     socket.once('error', () => resolve(false));
   });
 
+export class ServerExitedError extends Error {
+  constructor(name: string, server: ServerProcess) {
+    const said = server.lastOutput();
+    super(`${name} exited with code ${server.child.exitCode}${said ? `; its last output:\n${said}` : ''}`);
+    this.name = 'ServerExitedError';
+  }
+}
+
 /** Waits until the port accepts connections, or fails with the server's name after `timeoutMs`. */
 export async function waitForPort(
   port: number,
@@ -119,7 +166,7 @@ export async function waitForPort(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await isPortOpen(port))) {
-    if (server && server.child.exitCode !== null) throw new Error(`${name} exited with code ${server.child.exitCode}`);
+    if (server && server.child.exitCode !== null) throw new ServerExitedError(name, server);
     if (Date.now() > deadline) throw new Error(`${name} did not open port ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

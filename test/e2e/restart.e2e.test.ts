@@ -10,7 +10,13 @@ import pino from 'pino';
 import { startApi } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { startWorker } from '../../src/worker';
-import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
+import {
+  freePort,
+  startTemporalDevServer,
+  startTemporalDevServerOnFreePorts,
+  waitForPort,
+  type ServerProcess,
+} from '../../scripts/lib/servers';
 import { eventually } from '../../scripts/lib/eventually';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
 import { postOrder, requester } from '../support/api';
@@ -23,20 +29,21 @@ let nats: TestNats;
 let temporal: ServerProcess | undefined;
 let temporalPort: number;
 
-const startTemporal = async () => {
+const temporalDb = () => path.join(dir, 'temporal.db');
+/** The restart: the same port and file as before. */
+const startTemporalAgain = async () => {
   temporal = startTemporalDevServer({
     port: temporalPort,
     uiPort: await freePort(),
-    dbFile: path.join(dir, 'temporal.db'),
+    dbFile: temporalDb(),
   });
   await waitForPort(temporalPort, 'Temporal dev server', 60_000, temporal);
 };
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-restart-'));
-  temporalPort = await freePort();
   nats = await startTestNats();
-  await startTemporal();
+  ({ server: temporal, port: temporalPort } = await startTemporalDevServerOnFreePorts({ dbFile: temporalDb() }));
 });
 
 afterAll(async () => {
@@ -83,7 +90,7 @@ test("when every process is stopped past an order's deadline and started again, 
 
   // 3. everything starts again: the durable timer fires, and the events go out
   await nats.resume();
-  await startTemporal();
+  await startTemporalAgain();
   const listener = await CoreNatsPeer.connect(nats.url);
   const events = listener.record(['expiration:complete', 'order:cancelled']);
   worker = await startWorker(config, logger);

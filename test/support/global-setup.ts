@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beginRun, describeProcesses, register } from '../../scripts/lib/process-registry';
 import { startEmbeddedPostgres } from '../../scripts/lib/postgres';
-import { freePort, startTemporalDevServer, waitForPort, type ServerProcess } from '../../scripts/lib/servers';
+import { freePort, startTemporalDevServerOnFreePorts, type ServerProcess } from '../../scripts/lib/servers';
 import globalTeardown from './global-teardown';
 
 declare global {
@@ -32,12 +32,8 @@ export default async function globalSetup(): Promise<void> {
 }
 
 async function startTemporal(): Promise<void> {
-  const port = await freePort();
-  const uiPort = await freePort();
-  const server = startTemporalDevServer({ port, uiPort });
+  const { server, port, uiPort } = await startTemporalDevServerOnFreePorts({});
   globalThis.__TEST_SERVERS__!.temporal = server;
-  await waitForPort(port, 'Temporal dev server', 60_000, server);
-  await waitForPort(uiPort, 'Temporal Web UI', 60_000, server);
   process.env.TEST_TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
   process.env.TEST_TEMPORAL_UI_URL = `http://127.0.0.1:${uiPort}`;
 }
