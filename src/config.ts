@@ -38,6 +38,7 @@ const schema = z.object({
     .positive()
     .max(31 * 24 * 3600)
     .default(900),
+  MAX_ACTIVE_ORDERS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(100),
   // Published rows are kept this long, then deleted: long enough to look at recent events, and a
   // retried change finds its rows still there (see README); at most a year.
@@ -62,6 +63,8 @@ export type Config = Readonly<{
   temporal: TemporalConfig;
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   orderExpirationSeconds: number;
+  /** The hold limit: a user's active orders at once. */
+  maxActiveOrdersPerUser: number;
   outboxPollMs: number;
   outboxRetentionHours: number;
   workflowBundle?: string;
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: 'postgres' as const, url: e.DATABASE_URL }
       : { kind: 'sqlite' as const, file: path.resolve(e.DATA_DIR, 'orders.sqlite') },
     orderExpirationSeconds: e.ORDER_EXPIRATION_SECONDS,
+    maxActiveOrdersPerUser: e.MAX_ACTIVE_ORDERS_PER_USER,
     outboxPollMs: e.OUTBOX_POLL_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),

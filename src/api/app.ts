@@ -5,10 +5,13 @@ import type { OrderService } from '../orders/order-service';
 import { requireUser } from './auth';
 import { openApiDocument } from './openapi';
 import { errorHandler, notFound } from './error-handler';
+import type { IdempotentOrders } from './idempotency';
 import { ordersRouter } from './orders.routes';
 
 export interface AppDeps {
   orders: OrderService;
+  /** POST /api/orders with an Idempotency-Key. */
+  idempotency: IdempotentOrders;
   jwtKey: string;
   logger: Logger;
   /** Extra routes mounted before authentication (health checks). */
@@ -16,7 +19,7 @@ export interface AppDeps {
 }
 
 /** The HTTP app, separate from the server so that tests run it in-process on port 0. */
-export function buildApp({ orders, jwtKey, logger, publicRoutes }: AppDeps): Express {
+export function buildApp({ orders, idempotency, jwtKey, logger, publicRoutes }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
@@ -28,7 +31,7 @@ export function buildApp({ orders, jwtKey, logger, publicRoutes }: AppDeps): Exp
     res.json(document);
   });
   app.use('/api/orders', requireUser(jwtKey));
-  app.use(ordersRouter(orders));
+  app.use(ordersRouter(orders, idempotency));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

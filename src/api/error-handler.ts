@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import {
   ConcurrentChangeError,
+  HoldLimitReachedError,
   NotOrderOwnerError,
   OrderCompleteError,
   OrderNotFoundError,
@@ -17,6 +18,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  TooManyRequestsError,
 } from './http-errors';
 
 /** Unknown routes answer 404 in the contract's error shape. */
@@ -33,6 +35,7 @@ export function errorHandler(logger: Logger) {
     const httpError = toHttpError(err);
     if (httpError) {
       if (httpError.statusCode >= 500) logger.warn({ err, path: req.path }, httpError.message);
+      if (httpError.retryAfterSeconds !== undefined) res.set('Retry-After', String(httpError.retryAfterSeconds));
       res.status(httpError.statusCode).json(httpError.toJSON());
       return;
     }
@@ -47,6 +50,10 @@ export function toHttpError(err: unknown): AppError | undefined {
   if (err instanceof TicketNotFoundError || err instanceof OrderNotFoundError) return new NotFoundError(err.message);
   // Another user's order answers as if unauthenticated, as the contract says: 401 "Not authorized".
   if (err instanceof NotOrderOwnerError) return new NotAuthorizedError();
+  if (err instanceof HoldLimitReachedError) {
+    const until = err.until ? Math.max(1, Math.ceil((Date.parse(err.until) - Date.now()) / 1000)) : undefined;
+    return new TooManyRequestsError(err.message, until);
+  }
   if (err instanceof TicketAlreadyReservedError || err instanceof OrderCompleteError) {
     return new BadRequestError(err.message);
   }

@@ -10,6 +10,8 @@ export interface ErrorItem {
 
 export abstract class AppError extends Error {
   abstract readonly statusCode: number;
+  /** Sent as `Retry-After`: when the same request can succeed. */
+  readonly retryAfterSeconds?: number;
   serialize(): ErrorItem[] {
     return [{ message: this.message }];
   }
@@ -46,6 +48,36 @@ export class NotFoundError extends AppError {
   override name = 'NotFoundError';
   readonly statusCode = 404;
   constructor(message = 'Not found') {
+    super(message);
+  }
+}
+
+/** The request conflicts with another one in flight; retrying it later is safe. */
+export class ConflictError extends AppError {
+  override name = 'ConflictError';
+  readonly statusCode = 409;
+  constructor(
+    message: string,
+    override readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Well-formed, but it cannot be done as asked (an Idempotency-Key reused with another body). */
+export class UnprocessableContentError extends AppError {
+  override name = 'UnprocessableContentError';
+  readonly statusCode = 422;
+}
+
+/** A limit was reached; `retryAfterSeconds` says when trying again can succeed, when it is known. */
+export class TooManyRequestsError extends AppError {
+  override name = 'TooManyRequestsError';
+  readonly statusCode = 429;
+  constructor(
+    message: string,
+    override readonly retryAfterSeconds?: number,
+  ) {
     super(message);
   }
 }

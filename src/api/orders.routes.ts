@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { z } from 'zod';
 import { RequestValidationError } from './http-errors';
 import type { OrderService } from '../orders/order-service';
+import { fingerprintOf, idempotencyKeyOf, type IdempotentOrders } from './idempotency';
 import { CreateOrderBody } from './schemas';
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
@@ -12,13 +13,21 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   );
 }
 
-/** The four routes of the contract; every one needs a user (checked before this router). */
-export function ordersRouter(orders: OrderService): Router {
+/** The routes of the contract; every one needs a user (checked before this router). */
+export function ordersRouter(orders: OrderService, idempotency: IdempotentOrders): Router {
   const router = Router();
 
   router.post('/api/orders', async (req, res) => {
     const { ticketId } = parseBody(CreateOrderBody, req.body);
-    res.status(201).json(await orders.placeOrder(req.currentUser!.id, ticketId));
+    const userId = req.currentUser!.id;
+    const key = idempotencyKeyOf(req);
+    if (key === undefined) {
+      res.status(201).json(await orders.placeOrder(userId, ticketId));
+      return;
+    }
+    const answer = await idempotency.place({ userId, key }, fingerprintOf(req.body), ticketId);
+    if (answer.replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(answer.statusCode).json(answer.body);
   });
 
   router.get('/api/orders', async (req, res) => {

@@ -15,6 +15,7 @@ import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
 import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
+import { IdempotentOrders } from './idempotency';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -37,10 +38,14 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
       tickets: store.tickets,
       workflows: temporalOrderWorkflows(client, config.temporal.taskQueue),
       expirationSeconds: config.orderExpirationSeconds,
+      maxActiveOrdersPerUser: config.maxActiveOrdersPerUser,
       logger,
     });
+    const idempotency = new IdempotentOrders(store.idempotency, orders, logger);
+    resources.add('idempotency key pruning', idempotency.keepPruned(), (stop) => stop());
     const app = buildApp({
       orders,
+      idempotency,
       jwtKey: config.jwtKey,
       logger,
       publicRoutes: healthRoutes({

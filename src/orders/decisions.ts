@@ -3,12 +3,14 @@ import { expirationComplete, orderCancelled, orderCreated, paymentRejected } fro
 import {
   isActive,
   OrderStatus,
+  type ActiveHolds,
   type NewOrder,
   type Order,
   type OrderEnding,
   type OrderRecord,
   type Payment,
 } from './order';
+import { HoldLimitReachedError } from './errors';
 import { transition, type OrderUpdate } from './transitions';
 
 /**
@@ -21,6 +23,8 @@ export interface Change<R> {
   insert?: OrderRecord;
   update?: OrderUpdate;
   events: OutgoingEvent[];
+  /** The insert holds only while its user has fewer than `max` active orders; the store checks it atomically. */
+  holdLimit?: { userId: string; max: number };
 }
 
 /** A decision about one order, made on its current record (undefined when there is none). */
@@ -31,8 +35,16 @@ export interface Command<R> {
 
 const unchanged = <R>(result: R): Change<R> => ({ result, events: [] });
 
-/** A new order holds its ticket: recorded as `created`, version 0, with `order:created`. */
-export function place(order: NewOrder, createdAt: string, ticketVersion: number): Change<Order> {
+/**
+ * A new order holds its ticket: recorded as `created`, version 0, with `order:created`; with
+ * `maxActivePerUser`, only while its user holds fewer active orders than that.
+ */
+export function place(
+  order: NewOrder,
+  createdAt: string,
+  ticketVersion: number,
+  maxActivePerUser?: number,
+): Change<Order> {
   const status = OrderStatus.Created;
   return {
     // Built from what is written, not read back: one query less on the API's hot path.
@@ -46,7 +58,13 @@ export function place(order: NewOrder, createdAt: string, ticketVersion: number)
     },
     insert: newRecord(order, status, createdAt),
     events: [orderCreated(order, status)],
+    ...(maxActivePerUser !== undefined ? { holdLimit: { userId: order.userId, max: maxActivePerUser } } : {}),
   };
+}
+
+/** The hold limit's rule, for a fast refusal before anything starts (the store enforces it again, atomically). */
+export function checkHoldLimit(holds: ActiveHolds, max: number): void {
+  if (holds.count >= max) throw new HoldLimitReachedError(max, holds.earliestExpiry);
 }
 
 /** Where an order stands after a decision: what its workflow shows as its end. */

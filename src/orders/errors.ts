@@ -38,6 +38,22 @@ export class TicketAlreadyReservedError extends OrderRuleError {
   }
 }
 
+/**
+ * A user may hold at most `max` active orders at once (reservation hoarding, OWASP API6). `until`
+ * is when the earliest of them ends at the latest: a slot is free by then.
+ */
+export class HoldLimitReachedError extends OrderRuleError {
+  constructor(
+    readonly max: number,
+    readonly until?: string,
+  ) {
+    super(
+      `You already hold ${max} active order${max === 1 ? '' : 's'}, the most one user may hold at once: ` +
+        'pay for or cancel one of them first',
+    );
+  }
+}
+
 export class OrderCompleteError extends OrderRuleError {
   constructor() {
     super('Cannot cancel an order that is complete');

@@ -1,14 +1,15 @@
 import { ObjectId } from 'bson';
-import { cancelByUser, place } from './decisions';
+import { cancelByUser, checkHoldLimit, place } from './decisions';
 import {
   NotOrderOwnerError,
-  RetryLaterError,
   OrderCompleteError,
   OrderNotFoundError,
+  OrderRuleError,
+  RetryLaterError,
   TicketAlreadyReservedError,
   TicketNotFoundError,
 } from './errors';
-import { OrderStatus, type NewOrder, type Order } from './order';
+import { OrderStatus, type NewOrder, type Order, type OrderPlan } from './order';
 import type { Log, OrderRepository, OrderWorkflows, TicketLookup } from './ports';
 
 export interface OrderServiceDeps {
@@ -16,6 +17,8 @@ export interface OrderServiceDeps {
   tickets: TicketLookup;
   workflows: OrderWorkflows;
   expirationSeconds: number;
+  /** The hold limit: at most this many active orders per user. */
+  maxActiveOrdersPerUser: number;
   logger: Log;
   now?: () => Date;
 }
@@ -27,31 +30,44 @@ export class OrderService {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** A new order's id and deadline, decided before it is placed (an idempotent request keeps them). */
+  planOrder(): OrderPlan {
+    return {
+      orderId: new ObjectId().toHexString(),
+      expiresAt: new Date(this.now().getTime() + this.deps.expirationSeconds * 1000).toISOString(),
+    };
+  }
+
   /**
    * Invariant 1, "no order without the workflow that ends it", by ordering: the workflow starts
    * first (one round trip), then the order and its `order:created` are recorded in one
    * transaction. A crash between the two leaves a workflow whose expiry finds no order and
    * ends harmlessly; the reverse (an order without a workflow) cannot happen.
+   * `resume`: the plan was tried before (a request retried with its Idempotency-Key).
    */
-  async placeOrder(userId: string, ticketId: string): Promise<Order> {
-    const { orders, tickets, workflows, logger } = this.deps;
+  async placeOrder(
+    userId: string,
+    ticketId: string,
+    { plan = this.planOrder(), resume = false }: { plan?: OrderPlan; resume?: boolean } = {},
+  ): Promise<Order> {
+    const { orders, tickets, workflows, logger, maxActiveOrdersPerUser } = this.deps;
     const found = await tickets.findForOrder(ticketId);
     if (!found) throw new TicketNotFoundError();
-    // A fast, friendly refusal; the database's unique index is what actually guarantees it.
+    // Fast, friendly refusals before a workflow starts; the database enforces both again atomically.
     if (found.reserved) throw new TicketAlreadyReservedError();
+    checkHoldLimit(await orders.activeHolds(userId), maxActiveOrdersPerUser);
     const { ticket } = found;
 
-    const now = this.now();
     const order: NewOrder = {
-      orderId: new ObjectId().toHexString(),
+      orderId: plan.orderId,
       userId,
       ticket: { id: ticket.id, title: ticket.title, price: ticket.price },
-      expiresAt: new Date(now.getTime() + this.deps.expirationSeconds * 1000).toISOString(),
+      expiresAt: plan.expiresAt,
     };
-    await workflows.start(order);
+    await workflows.start(order, { resume });
     let placed: Order;
     try {
-      placed = await orders.record(place(order, now.toISOString(), ticket.version));
+      placed = await orders.record(place(order, this.now().toISOString(), ticket.version, maxActiveOrdersPerUser));
     } catch (err) {
       throw await this.unrecorded(order.orderId, err);
     }
@@ -60,13 +76,14 @@ export class OrderService {
   }
 
   /**
-   * After its workflow started, the order could not be recorded. Only a definite refusal (the
-   * ticket's unique index) lets the new workflow go at once. Any other failure may have committed
-   * (a connection lost after the commit): then the order exists and only its workflow will end it,
-   * so the workflow stays and its expiry decides (it leaves a tombstone if there was no order).
+   * After its workflow started, the order could not be recorded. Only a rule's definite refusal
+   * (the ticket's unique index, the hold limit) lets the new workflow go at once. Any other failure
+   * may have committed (a connection lost after the commit): then the order exists and only its
+   * workflow will end it, so the workflow stays and its expiry decides (it leaves a tombstone if
+   * there was no order).
    */
   private async unrecorded(orderId: string, err: unknown): Promise<unknown> {
-    if (err instanceof TicketAlreadyReservedError) {
+    if (err instanceof OrderRuleError) {
       await this.deps.workflows
         .discard(orderId, err.message)
         .catch((e: unknown) =>

@@ -38,6 +38,22 @@ export interface NewOrder {
   expiresAt: string;
 }
 
+/** What the user's active orders are now: how many, and when the first of them ends at the latest. */
+export interface ActiveHolds {
+  count: number;
+  /** The earliest `expiresAt` among them; absent when there are none. */
+  earliestExpiry?: string;
+}
+
+/**
+ * An order decided before it is placed: its id and its deadline. A request retried with its
+ * Idempotency-Key places the same plan again, so it can only ever be one order.
+ */
+export interface OrderPlan {
+  orderId: string;
+  expiresAt: string;
+}
+
 /** A `payment:created` event: the payments service charged the buyer for the order. */
 export interface Payment {
   id: string;

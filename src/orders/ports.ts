@@ -1,5 +1,5 @@
 import type { Change, Command } from './decisions';
-import type { NewOrder, Order, Payment, Ticket } from './order';
+import type { ActiveHolds, NewOrder, Order, Payment, Ticket } from './order';
 
 /** The logging the use cases need (pino's logger is one): the domain depends on no logging library. */
 export interface Log {
@@ -12,6 +12,8 @@ export interface OrderRepository {
   find(orderId: string): Promise<Order | undefined>;
   /** The user's orders, each with its ticket, oldest first. */
   listByUser(userId: string): Promise<Order[]>;
+  /** How many orders the user holds now, and when the first of them ends. */
+  activeHolds(userId: string): Promise<ActiveHolds>;
   /** Writes a decided change (no read): a new order, or events alone. */
   record<R>(change: Change<R>): Promise<R>;
   /** Reads the order, lets the command decide, and writes what it decided, in one transaction. */
@@ -25,8 +27,11 @@ export interface TicketLookup {
 
 /** The Temporal side of an order (temporal/order-workflows.ts implements it). */
 export interface OrderWorkflows {
-  /** Starts the order's workflow; it will end the order whatever happens next. */
-  start(order: NewOrder): Promise<void>;
+  /**
+   * Starts the order's workflow; it will end the order whatever happens next. `resume`: a retried
+   * plan, whose workflow may already run (it is kept) or have been discarded (it starts again).
+   */
+  start(order: NewOrder, options?: { resume?: boolean }): Promise<void>;
   /** Ends a workflow whose order was never recorded (the ticket was taken meanwhile). */
   discard(orderId: string, reason: string): Promise<void>;
   /** Tells the workflow the user cancelled the order, so it stops waiting. */

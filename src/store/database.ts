@@ -22,9 +22,6 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
     pool.on('connect', (client) =>
       client.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost while in use')),
     );
-    // A connection that drops while checked out (mid-query, or between a query and its release)
-    // emits 'error' on its client, where the pool does not listen: heard here, the query fails
-    // (and is retried by its caller) instead of the process crashing.
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { migrateToLatest, openDatabase } from './database';
+import { IdempotencyStore } from './idempotency';
 import { OrderStore, type StoreHooks } from './orders';
 import { OutboxStore } from './outbox';
 import type { DatabaseKind, Db } from './schema';
@@ -8,13 +9,14 @@ import { TicketStore } from './tickets';
 
 export type { StoreHooks } from './orders';
 
-/** Persistence of one process: tickets, orders and the outbox over one database (a pool on PostgreSQL). */
+/** Persistence of one process: tickets, orders, the outbox and idempotency keys over one database (a pool on PostgreSQL). */
 export interface Store {
   db: Db;
   kind: DatabaseKind;
   tickets: TicketStore;
   orders: OrderStore;
   outbox: OutboxStore;
+  idempotency: IdempotencyStore;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export function createStore(db: Db, kind: DatabaseKind, hooks: StoreHooks = {}):
     tickets: new TicketStore(db),
     orders: new OrderStore(db, kind, hooks),
     outbox: new OutboxStore(db),
+    idempotency: new IdempotencyStore(db, kind),
     close: () => db.destroy(),
   };
 }

@@ -88,6 +88,34 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .execute();
       },
     },
+    '0004_idempotency_keys_and_holds': {
+      async up(db: Kysely<unknown>) {
+        // POST /api/orders with an Idempotency-Key: one row per user and key, kept 24 hours. The
+        // row holds the order's plan (id, deadline) from the first attempt, so every retry places
+        // the same order; `status_code` and `response` are the answer once there is one.
+        await db.schema
+          .createTable('idempotency_keys')
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('order_id', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('status_code', 'integer')
+          .addColumn('response', 'text')
+          .addColumn('locked_until', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('idempotency_keys_pk', ['user_id', 'key'])
+          .execute();
+        await db.schema.createIndex('idempotency_keys_by_age').on('idempotency_keys').column('created_at').execute();
+        // The hold limit counts a user's active orders on every POST.
+        await db.schema
+          .createIndex('orders_active_by_user')
+          .on('orders')
+          .column('user_id')
+          .where(sql.ref('status'), 'in', ['created', 'awaiting:payment'])
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

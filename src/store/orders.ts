@@ -1,6 +1,12 @@
+import { sql } from 'kysely';
 import type { Change, Command } from '../orders/decisions';
-import { ConcurrentChangeError, OrderExpiredBeforeRecordedError, TicketAlreadyReservedError } from '../orders/errors';
-import type { Order, OrderEnding, OrderRecord } from '../orders/order';
+import {
+  ConcurrentChangeError,
+  HoldLimitReachedError,
+  OrderExpiredBeforeRecordedError,
+  TicketAlreadyReservedError,
+} from '../orders/errors';
+import { ACTIVE_STATUSES, type ActiveHolds, type Order, type OrderEnding, type OrderRecord } from '../orders/order';
 import type { OrderRepository } from '../orders/ports';
 import type { OrderUpdate } from '../orders/transitions';
 import { isUniqueViolation } from './driver-errors';
@@ -44,9 +50,13 @@ export class OrderStore implements OrderRepository {
     return rows.map(toOrder);
   }
 
+  async activeHolds(userId: string): Promise<ActiveHolds> {
+    return activeHoldsOf(this.db, userId);
+  }
+
   async record<R>(change: Change<R>): Promise<R> {
     try {
-      await inTransaction(this.db, this.kind, (trx) => write(trx, change));
+      await inTransaction(this.db, this.kind, (trx) => write(trx, this.kind, change));
     } catch (err) {
       if (change.insert && isUniqueViolation(err, 'ticket')) throw new TicketAlreadyReservedError();
       if (change.insert && isUniqueViolation(err, 'any')) throw new OrderExpiredBeforeRecordedError();
@@ -60,7 +70,7 @@ export class OrderStore implements OrderRepository {
     const change = await inTransaction(this.db, this.kind, async (trx) => {
       const row = await trx.selectFrom('orders').selectAll().where('id', '=', command.orderId).executeTakeFirst();
       const decided = command.decide(row && toRecord(row));
-      await write(trx, decided);
+      await write(trx, this.kind, decided);
       return decided;
     });
     this.committed(change);
@@ -93,10 +103,35 @@ export class OrderStore implements OrderRepository {
   }
 }
 
-async function write(trx: Trx, change: Change<unknown>): Promise<void> {
+async function write(trx: Trx, kind: DatabaseKind, change: Change<unknown>): Promise<void> {
+  if (change.holdLimit) await withinHoldLimit(trx, kind, change.holdLimit);
   if (change.insert) await trx.insertInto('orders').values(toRow(change.insert)).execute();
   if (change.update) await update(trx, change.update);
   await appendToOutbox(trx, change.events);
+}
+
+async function activeHoldsOf(db: Trx, userId: string): Promise<ActiveHolds> {
+  const row = await db
+    .selectFrom('orders')
+    .select((eb) => [eb.fn.countAll<string | number>().as('count'), eb.fn.min('expires_at').as('earliestExpiry')])
+    .where('user_id', '=', userId)
+    .where('status', 'in', ACTIVE_STATUSES)
+    .where('tombstone', '=', 0)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.count), ...(row.earliestExpiry ? { earliestExpiry: row.earliestExpiry } : {}) };
+}
+
+/**
+ * The hold limit, checked in the transaction that inserts the order. Concurrent POSTs of one user
+ * take turns: on PostgreSQL a transaction-scoped advisory lock per user, on SQLite the write lock
+ * that `BEGIN IMMEDIATE` already holds. So no two of them can both see a free slot.
+ */
+async function withinHoldLimit(trx: Trx, kind: DatabaseKind, { userId, max }: { userId: string; max: number }) {
+  if (kind === 'postgres') {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`orders-hold:${userId}`}, 0))`.execute(trx);
+  }
+  const holds = await activeHoldsOf(trx, userId);
+  if (holds.count >= max) throw new HoldLimitReachedError(max, holds.earliestExpiry);
 }
 
 /** Writes the new status only if nobody changed the order since it was read. */

@@ -37,10 +37,27 @@ export interface OutboxTable {
   failure: Generated<string | null>;
 }
 
+/** One Idempotency-Key of one user (store/idempotency.ts). */
+export interface IdempotencyKeyTable {
+  user_id: string;
+  key: string;
+  /** A hash of the request: the same key with another body is refused. */
+  fingerprint: string;
+  order_id: string;
+  expires_at: string;
+  /** The answer, once there is one: its HTTP status and JSON body. */
+  status_code: number | null;
+  response: string | null;
+  /** While a request works on the key, others wait (409) until this time; then one takes over. */
+  locked_until: string;
+  created_at: string;
+}
+
 export interface Tables {
   tickets: TicketTable;
   orders: OrderTable;
   outbox: OutboxTable;
+  idempotency_keys: IdempotencyKeyTable;
 }
 
 export type Db = Kysely<Tables>;

@@ -20,15 +20,19 @@ import {
 export function temporalOrderWorkflows(client: Pick<Client, 'workflow'>, taskQueue: string): OrderWorkflows {
   const handle = (orderId: string) => client.workflow.getHandle(orderWorkflowId(orderId));
   return {
-    async start(order: NewOrder) {
+    async start(order: NewOrder, { resume = false } = {}) {
       const timer = workflowStartSeconds.startTimer();
       try {
         await client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
           taskQueue,
           workflowId: orderWorkflowId(order.orderId),
           args: [order],
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          // A resumed plan keeps its running workflow, and starts again one that was discarded
+          // (terminated); one that completed (expired) is never started twice.
+          workflowIdReusePolicy: resume
+            ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+            : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowIdConflictPolicy: resume ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
           typedSearchAttributes: [
             { key: SearchAttributes.OrderId, value: order.orderId },
             { key: SearchAttributes.UserId, value: order.userId },

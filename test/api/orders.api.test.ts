@@ -6,6 +6,7 @@
 import jwt from 'jsonwebtoken';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app';
+import { IdempotentOrders } from '../../src/api/idempotency';
 import { pay } from '../../src/orders/decisions';
 import { RetryLaterError } from '../../src/orders/errors';
 import { OrderService } from '../../src/orders/order-service';
@@ -43,7 +44,22 @@ class RecordingWorkflows implements OrderWorkflows {
 }
 
 const serviceOver = (store: Store, workflows: OrderWorkflows, logger: pino.Logger) =>
-  new OrderService({ orders: store.orders, tickets: store.tickets, workflows, expirationSeconds: 900, logger });
+  new OrderService({
+    orders: store.orders,
+    tickets: store.tickets,
+    workflows,
+    expirationSeconds: 900,
+    maxActiveOrdersPerUser: 10,
+    logger,
+  });
+
+const appOver = (store: Store, orders: OrderService, logger: pino.Logger) =>
+  buildApp({
+    orders,
+    idempotency: new IdempotentOrders(store.idempotency, orders, logger),
+    jwtKey: TEST_JWT_KEY,
+    logger,
+  });
 
 describe.each(databases)('the REST API on %s', (_engine, openStore) => {
   let db: TestDatabase;
@@ -62,7 +78,7 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
     workflows = new RecordingWorkflows();
     const logger = pino({ level: 'silent' });
     const orders = serviceOver(store, workflows, logger);
-    ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
+    ({ request, close } = await listen(appOver(store, orders, logger)));
   });
 
   afterAll(async () => {
@@ -342,7 +358,7 @@ describe('the REST API when PostgreSQL drops away', () => {
     store = createStore(proxied, kind);
     workflows = new RecordingWorkflows();
     const orders = serviceOver(store, workflows, logger);
-    ({ request, close } = await listen(buildApp({ orders, jwtKey: TEST_JWT_KEY, logger })));
+    ({ request, close } = await listen(appOver(store, orders, logger)));
   });
 
   afterAll(async () => {

@@ -7,6 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app';
+import { IdempotentOrders } from '../../src/api/idempotency';
 import { OrderService } from '../../src/orders/order-service';
 import { openStore, type Store } from '../../src/store';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
@@ -39,9 +40,17 @@ beforeAll(async () => {
     tickets: store.tickets,
     workflows,
     expirationSeconds: 900,
+    maxActiveOrdersPerUser: 10,
     logger,
   });
-  ({ request, close } = await listen(buildApp({ orders: service, jwtKey: TEST_JWT_KEY, logger })));
+  ({ request, close } = await listen(
+    buildApp({
+      orders: service,
+      idempotency: new IdempotentOrders(store.idempotency, service, logger),
+      jwtKey: TEST_JWT_KEY,
+      logger,
+    }),
+  ));
 });
 
 afterAll(async () => {

@@ -50,6 +50,7 @@ test('when an order loses its ticket to another and its workflow has already end
     tickets: db.store.tickets,
     workflows,
     expirationSeconds: 900,
+    maxActiveOrdersPerUser: 10,
     logger,
   });
 

@@ -19,22 +19,33 @@ export interface Reply {
   status: number;
   body: unknown;
 }
-export type Requester = (
-  method: string,
-  path: string,
-  options?: { headers?: Record<string, string>; body?: unknown; rawBody?: string },
-) => Promise<Reply>;
+/** A reply with its headers, for tests that check them (`Retry-After`, `Idempotent-Replayed`). */
+export type FullReply = Reply & { headers: Headers };
+type RequestOptions = { headers?: Record<string, string>; body?: unknown; rawBody?: string; signal?: AbortSignal };
+export type Requester = (method: string, path: string, options?: RequestOptions) => Promise<Reply>;
 
 export const requester =
   (baseUrl: string): Requester =>
-  async (method, path, { headers = {}, body, rawBody } = {}) => {
+  async (method, path, options) => {
+    const { status, body } = await fullRequester(baseUrl)(method, path, options);
+    return { status, body };
+  };
+
+export const fullRequester =
+  (baseUrl: string) =>
+  async (
+    method: string,
+    path: string,
+    { headers = {}, body, rawBody, signal }: RequestOptions = {},
+  ): Promise<FullReply> => {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
       body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      ...(signal ? { signal } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined, headers: res.headers };
   };
 
 /** POST /api/orders for a ticket as the user of `cookie`: the `post` of scripts/lib/ticketing's `ticketThenOrder`. */

@@ -1,0 +1,181 @@
+/**
+ * `Idempotency-Key` on `POST /api/orders` (Stripe's convention; IETF draft "The Idempotency-Key
+ * HTTP Header Field"): a client whose answer was lost retries with the same key and gets the
+ * first answer, status and body alike, instead of a second order or "Ticket is already reserved".
+ *
+ * The key's first request decides the order's plan (its id and deadline) and stores it with the
+ * key, before anything else happens. Every later attempt with that key places the same plan, so
+ * however requests race or crash, the key can only ever make one order:
+ * - an answer is stored: it is returned (`Idempotent-Replayed: true`);
+ * - the plan's order is recorded (the first attempt stopped before answering): it is the answer;
+ * - another attempt holds the key's lease: 409, retry shortly;
+ * - the lease ran out (that attempt died): this one takes the key over and places the plan again,
+ *   keeping the plan's workflow if it runs.
+ */
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import type { Logger } from '../logger';
+import { OrderNotFoundError } from '../orders/errors';
+import type { Order, OrderPlan } from '../orders/order';
+import type { OrderService } from '../orders/order-service';
+import type { IdempotencyStore, KeyRef, StoredAnswer } from '../store/idempotency';
+import { toHttpError } from './error-handler';
+import { ConflictError, RequestValidationError, UnprocessableContentError } from './http-errors';
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+/** How long a key and its answer are kept: the IETF draft's and Stripe's 24 hours. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+/** A retry keeps the first plan only while it has this much of its hold left; else it plans anew. */
+const MIN_PLAN_LEFT_MS = 60_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+export interface IdempotencyOptions {
+  /** How long an attempt holds its key before a retry may take over: longer than a request lives. */
+  leaseMs?: number;
+}
+
+export type Answer = StoredAnswer & { replayed: boolean };
+
+/** The key of a request, or undefined without the header; a malformed key is a 400. */
+export function idempotencyKeyOf(req: Request): string | undefined {
+  const raw = req.get(IDEMPOTENCY_HEADER);
+  if (raw === undefined) return undefined;
+  // The draft's form is a structured-field string ("..."); Stripe's clients send it bare.
+  const key = /^"(.*)"$/.exec(raw)?.[1] ?? raw;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new RequestValidationError([
+      { field: IDEMPOTENCY_HEADER, message: 'must be 1 to 255 visible ASCII characters, such as a UUID' },
+    ]);
+  }
+  return key;
+}
+
+/** The request's body, canonical (keys sorted), hashed: the same key with another body is refused. */
+export function fingerprintOf(body: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(body ?? {})))
+    .digest('base64url');
+}
+
+const canonical = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+};
+
+export class IdempotentOrders {
+  private readonly leaseMs: number;
+  constructor(
+    private readonly keys: IdempotencyStore,
+    private readonly orders: OrderService,
+    private readonly logger: Logger,
+    { leaseMs = 30_000 }: IdempotencyOptions = {},
+  ) {
+    this.leaseMs = leaseMs;
+  }
+
+  /** Places the order for `ref`'s key once; every retry with the key gets the same answer. */
+  async place(ref: KeyRef, fingerprint: string, ticketId: string): Promise<Answer> {
+    const now = Date.now();
+    const { created, entry } = await this.keys.claim(ref, {
+      fingerprint,
+      plan: this.orders.planOrder(),
+      now: new Date(now).toISOString(),
+      lockedUntil: new Date(now + this.leaseMs).toISOString(),
+      createdAfter: new Date(now - IDEMPOTENCY_WINDOW_MS).toISOString(),
+    });
+    if (entry.fingerprint !== fingerprint) {
+      throw new UnprocessableContentError(
+        `This ${IDEMPOTENCY_HEADER} was already used with another request body; use a new key for a new request`,
+      );
+    }
+    if (created) return this.attempt(ref, ticketId, entry.plan, false);
+    if (entry.answer) return { ...entry.answer, replayed: true };
+
+    // No answer yet: an attempt is in flight, or it stopped before answering.
+    const recorded = await this.recordedOrder(ref.userId, entry.plan.orderId);
+    if (recorded) return this.answered(ref, { statusCode: 201, body: recorded }, true);
+    const inProgress = new ConflictError(
+      `A request with this ${IDEMPOTENCY_HEADER} is still in progress; retry it shortly`,
+      1,
+    );
+    if (Date.parse(entry.lockedUntil) > now) throw inProgress;
+    // Its plan is kept, so the two attempts make one order; a plan whose hold has (nearly) run out
+    // was never recorded, and the retry is a new order.
+    const resume = Date.parse(entry.plan.expiresAt) - now > MIN_PLAN_LEFT_MS;
+    const plan = resume ? entry.plan : this.orders.planOrder();
+    const lockedUntil = new Date(now + this.leaseMs).toISOString();
+    if (!(await this.keys.takeOver(ref, entry.lockedUntil, plan, lockedUntil))) throw inProgress;
+    this.logger.info(
+      { ...ref, orderId: plan.orderId, resume },
+      'idempotency key taken over from an attempt that stopped',
+    );
+    return this.attempt(ref, ticketId, plan, resume);
+  }
+
+  private async attempt(ref: KeyRef, ticketId: string, plan: OrderPlan, resume: boolean): Promise<Answer> {
+    let order: Order;
+    try {
+      order = await this.orders.placeOrder(ref.userId, ticketId, { plan, resume });
+    } catch (err) {
+      const httpError = toHttpError(err);
+      if (httpError && isFinal(httpError.statusCode)) {
+        await this.answered(ref, { statusCode: httpError.statusCode, body: httpError.toJSON() }, false);
+      } else {
+        // Nothing final (a dependency failed, or the outcome is unknown): the next retry takes over.
+        await this.keys
+          .release(ref, new Date().toISOString())
+          .catch((e: unknown) => this.logger.warn({ err: e, ...ref }, 'could not release the idempotency key'));
+      }
+      throw err;
+    }
+    return this.answered(ref, { statusCode: 201, body: order }, false);
+  }
+
+  /** Stores the answer; if that fails, a retry still finds the recorded order and answers with it. */
+  private async answered(ref: KeyRef, answer: StoredAnswer, replayed: boolean): Promise<Answer> {
+    await this.keys
+      .answer(ref, answer)
+      .catch((err: unknown) => this.logger.warn({ err, ...ref }, 'could not store the answer of an idempotency key'));
+    return { ...answer, replayed };
+  }
+
+  private async recordedOrder(userId: string, orderId: string): Promise<Order | undefined> {
+    try {
+      return await this.orders.getOrder(userId, orderId);
+    } catch (err) {
+      if (err instanceof OrderNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes keys past their window now and every 10 minutes; returns the stop function. */
+  keepPruned(): () => void {
+    const prune = async () => {
+      try {
+        const cutoff = new Date(Date.now() - IDEMPOTENCY_WINDOW_MS).toISOString();
+        let deleted = 0;
+        for (let n = await this.keys.prune(cutoff); n > 0; n = await this.keys.prune(cutoff)) deleted += n;
+        if (deleted > 0) this.logger.info({ deleted }, 'expired idempotency keys deleted');
+      } catch (err) {
+        this.logger.warn({ err }, 'could not delete expired idempotency keys; trying again later');
+      }
+    };
+    void prune();
+    const timer = setInterval(() => void prune(), PRUNE_EVERY_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+}
+
+/**
+ * Answers that the same request would get again are kept. Not kept: 404 (the ticket may be
+ * announced later), 409 and 429 (they pass), and 5xx (nothing final happened).
+ */
+const isFinal = (status: number): boolean => status >= 400 && status < 500 && ![404, 408, 409, 429].includes(status);
