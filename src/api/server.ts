@@ -15,6 +15,7 @@ import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
 import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
+import { createHttpServer } from './http-server';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -50,7 +51,8 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
     });
 
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, () => resolve(s)).on('error', reject);
+      const s = createHttpServer(app, config.http, logger);
+      s.once('error', reject).listen(config.port, () => resolve(s));
     });
     // Drain on stop: no new connections, in-flight requests finish, then the dependencies close.
     resources.add('HTTP server', server, (s) => new Promise<void>((resolve) => s.close(() => resolve())));
