@@ -48,6 +48,15 @@ const schema = z.object({
     .min(1)
     .max(366 * 24)
     .default(24),
+  // A whole request, headers and body, must arrive within this (slow or stalled clients hold no connection longer).
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // Request line plus headers (cookies included); a larger request is refused with 431.
+  MAX_HEADER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(16 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
@@ -68,6 +77,8 @@ export type Config = Readonly<{
   outboxPollMs: number;
   outboxRetentionHours: number;
   workflowBundle?: string;
+  /** The API server's limits on what a client sends. */
+  http: { requestTimeoutMs: number; maxHeaderBytes: number };
   log: { level: LogLevel; format: 'json' | 'pretty' };
 }>;
 
@@ -112,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxPollMs: e.OUTBOX_POLL_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),
+    http: { requestTimeoutMs: e.REQUEST_TIMEOUT_MS, maxHeaderBytes: e.MAX_HEADER_BYTES },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   });
 }

@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { httpRequestSeconds } from '../metrics';
 import type { Logger } from '../logger';
 import type { OrderService } from '../orders/order-service';
@@ -6,6 +7,7 @@ import { requireUser } from './auth';
 import { openApiDocument } from './openapi';
 import { errorHandler, notFound } from './error-handler';
 import type { IdempotentOrders } from './idempotency';
+import { HeadersTooLargeError } from './http-errors';
 import { ordersRouter } from './orders.routes';
 
 export interface AppDeps {
@@ -24,6 +26,13 @@ export function buildApp({ orders, idempotency, jwtKey, logger, publicRoutes }: 
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.use(timeRequests);
+  // Security headers on every answer, errors included. A JSON API loads nothing: the strictest CSP.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    }),
+  );
+  app.use(limitCookies);
   app.use(express.json({ limit: '16kb' }));
   if (publicRoutes) app.use(publicRoutes);
   const document = openApiDocument();
@@ -44,5 +53,15 @@ function timeRequests(req: Request, res: Response, next: NextFunction): void {
     const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
     end({ method: req.method, route, status: String(res.statusCode) });
   });
+  next();
+}
+
+/** The session cookie is a few hundred bytes; cookies far larger than any browser keeps are refused, not parsed. */
+export const MAX_COOKIE_BYTES = 8192;
+
+function limitCookies(req: Request, _res: Response, next: NextFunction): void {
+  const cookie = req.headers.cookie;
+  if (cookie && Buffer.byteLength(cookie) > MAX_COOKIE_BYTES)
+    throw new HeadersTooLargeError('Request cookies are too large');
   next();
 }

@@ -14,11 +14,14 @@ import { isTransientDatabaseError } from '../store/driver-errors';
 import {
   AppError,
   BadRequestError,
+  HeadersTooLargeError,
   NotAuthorizedError,
   NotFoundError,
   PayloadTooLargeError,
+  RequestTimeoutError,
   ServiceUnavailableError,
   TooManyRequestsError,
+  UnsupportedMediaTypeError,
 } from './http-errors';
 
 /** Unknown routes answer 404 in the contract's error shape. */
@@ -62,11 +65,48 @@ export function toHttpError(err: unknown): AppError | undefined {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');
   }
   if (err instanceof RetryLaterError) return new ServiceUnavailableError(err.message);
-  const e = err as { type?: string; status?: number };
-  if (e.type === 'entity.parse.failed') return new BadRequestError('Request body is not valid JSON');
-  if (e.type === 'entity.too.large') return new PayloadTooLargeError('Request body is too large');
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new BadRequestError((err as Error).message || 'Bad request');
+  return fromRequestParsing(err);
+}
+
+/**
+ * Body-parser's and the router's errors, in the service's own words: their messages quote the
+ * request back ("unsupported charset \"BOGUS\"") or leak a library's internals ("incorrect header
+ * check" from zlib), so none of them is ever copied to the client.
+ */
+const BODY_ERRORS = new Map<string, () => AppError>(
+  Object.entries({
+    'entity.parse.failed': () => new BadRequestError('Request body is not valid JSON'),
+    'entity.too.large': () => new PayloadTooLargeError('Request body is too large'),
+    'entity.verify.failed': () => new BadRequestError('Request body was refused'),
+    'parameters.too.many': () => new PayloadTooLargeError('Request body has more parameters than allowed'),
+    'encoding.unsupported': () =>
+      new UnsupportedMediaTypeError('Unsupported Content-Encoding: send gzip, deflate, br or an uncompressed body'),
+    'charset.unsupported': () => new UnsupportedMediaTypeError('Unsupported charset: send JSON as UTF-8'),
+    'request.aborted': () => new BadRequestError('Request was aborted before its body was received'),
+    'request.size.invalid': () => new BadRequestError('Request body does not match its Content-Length'),
+  }),
+);
+
+/** Any other 4xx that a library raised, by status only. */
+const STATUS_ERRORS = new Map<number, () => AppError>([
+  [408, () => new RequestTimeoutError('Request was not received in time')],
+  [413, () => new PayloadTooLargeError('Request body is too large')],
+  [415, () => new UnsupportedMediaTypeError('Unsupported media type')],
+  [431, () => new HeadersTooLargeError('Request headers are too large')],
+]);
+
+function fromRequestParsing(err: unknown): AppError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { type?: unknown; status?: unknown; statusCode?: unknown; code?: unknown; errno?: unknown };
+  const byType = typeof e.type === 'string' ? BODY_ERRORS.get(e.type) : undefined;
+  if (byType) return byType();
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined || status < 400 || status >= 500) return undefined;
+  // zlib's errors (a body that is not the Content-Encoding it claims) reach us without a type
+  if (typeof e.code === 'string' && e.code.startsWith('Z_')) {
+    return new BadRequestError('Request body could not be decompressed as its Content-Encoding says');
   }
-  return undefined;
+  // the router could not decode a percent-encoded path parameter
+  if (err instanceof URIError) return new BadRequestError('Request URL is not correctly encoded');
+  return STATUS_ERRORS.get(status)?.() ?? new BadRequestError('Bad request');
 }

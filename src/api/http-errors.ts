@@ -87,6 +87,21 @@ export class PayloadTooLargeError extends AppError {
   readonly statusCode = 413;
 }
 
+export class RequestTimeoutError extends AppError {
+  override name = 'RequestTimeoutError';
+  readonly statusCode = 408;
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  override name = 'UnsupportedMediaTypeError';
+  readonly statusCode = 415;
+}
+
+export class HeadersTooLargeError extends AppError {
+  override name = 'HeadersTooLargeError';
+  readonly statusCode = 431;
+}
+
 /** A dependency (database, Temporal) could not do its part now; nothing was recorded, and the client may retry. */
 export class ServiceUnavailableError extends AppError {
   override name = 'ServiceUnavailableError';

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { z } from 'zod';
 import { RequestValidationError } from './http-errors';
+import { OrderNotFoundError } from '../orders/errors';
 import type { OrderService } from '../orders/order-service';
 import { fingerprintOf, idempotencyKeyOf, type IdempotentOrders } from './idempotency';
 import { CreateOrderBody } from './schemas';
@@ -13,9 +14,18 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   );
 }
 
+/** The longest order id looked up (the service's own are 24 characters). */
+export const MAX_ID_LENGTH = 64;
+
 /** The routes of the contract; every one needs a user (checked before this router). */
 export function ordersRouter(orders: OrderService, idempotency: IdempotentOrders): Router {
   const router = Router();
+
+  // Ids are opaque, but none is longer than this: a longer one is unknown, answered before any work.
+  router.param('orderId', (_req, _res, next, orderId: string) => {
+    if (orderId.length > MAX_ID_LENGTH) throw new OrderNotFoundError();
+    next();
+  });
 
   router.post('/api/orders', async (req, res) => {
     const { ticketId } = parseBody(CreateOrderBody, req.body);

@@ -16,6 +16,7 @@ import { temporalOrderWorkflows } from '../temporal/order-workflows';
 import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
 import { IdempotentOrders } from './idempotency';
+import { createHttpServer } from './http-server';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -55,7 +56,8 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
     });
 
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, () => resolve(s)).on('error', reject);
+      const s = createHttpServer(app, config.http, logger);
+      s.once('error', reject).listen(config.port, () => resolve(s));
     });
     // Drain on stop: no new connections, in-flight requests finish, then the dependencies close.
     resources.add('HTTP server', server, (s) => new Promise<void>((resolve) => s.close(() => resolve())));

@@ -12,6 +12,7 @@ describe('config', () => {
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
       outboxRetentionHours: 24,
+      http: { requestTimeoutMs: 30_000, maxHeaderBytes: 16_384 },
     });
     expect(config.temporal.connection.tls).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
@@ -29,6 +30,10 @@ describe('config', () => {
     [{ JWT_KEY: 'k', LOG_FORMAT: 'text' }, 'LOG_FORMAT'],
     [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: '0' }, 'OUTBOX_RETENTION_HOURS'],
     [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: 'a day' }, 'OUTBOX_RETENTION_HOURS'],
+    [{ JWT_KEY: 'k', REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
+    [{ JWT_KEY: 'k', REQUEST_TIMEOUT_MS: '30s' }, 'REQUEST_TIMEOUT_MS'],
+    [{ JWT_KEY: 'k', MAX_HEADER_BYTES: '100' }, 'MAX_HEADER_BYTES'],
+    [{ JWT_KEY: 'k', MAX_HEADER_BYTES: '16kb' }, 'MAX_HEADER_BYTES'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

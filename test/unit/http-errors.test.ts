@@ -32,6 +32,7 @@ test.each([
   ['pg connection terminated', new Error('Connection terminated unexpectedly'), 503, busy],
   ['bad JSON', Object.assign(new Error('x'), { type: 'entity.parse.failed' }), 400, 'Request body is not valid JSON'],
   ['too large', Object.assign(new Error('x'), { type: 'entity.too.large' }), 413, 'Request body is too large'],
+  ...bodyParserErrors(),
 ])('when the error is %s, then the answer is %i in the error shape', (_what, err, status, message) => {
   const http = toHttpError(err);
   expect(http?.statusCode).toBe(status);
@@ -40,4 +41,76 @@ test.each([
 
 test('when the error is unknown, then nothing maps it (the handler answers 500 and logs it)', () => {
   expect(toHttpError(new Error('bug'))).toBeUndefined();
+});
+
+/** Body-parser's and the router's errors as they raise them: the raw messages must never reach the client. */
+function bodyParserErrors(): [string, Error, number, string][] {
+  const raised = (status: number, message: string, extra: object = {}) =>
+    Object.assign(new Error(message), { status, statusCode: status, expose: true }, extra);
+  return [
+    [
+      'unsupported charset',
+      raised(415, 'unsupported charset "BOGUS"', { type: 'charset.unsupported', charset: 'bogus' }),
+      415,
+      'Unsupported charset: send JSON as UTF-8',
+    ],
+    [
+      'unsupported encoding',
+      raised(415, 'unsupported content encoding "x"', { type: 'encoding.unsupported' }),
+      415,
+      'Unsupported Content-Encoding: send gzip, deflate, br or an uncompressed body',
+    ],
+    [
+      'zlib garbage',
+      raised(400, 'incorrect header check', { code: 'Z_DATA_ERROR', errno: -3 }),
+      400,
+      'Request body could not be decompressed as its Content-Encoding says',
+    ],
+    [
+      'truncated gzip',
+      raised(400, 'unexpected end of file', { code: 'Z_BUF_ERROR' }),
+      400,
+      'Request body could not be decompressed as its Content-Encoding says',
+    ],
+    [
+      'request aborted',
+      raised(400, 'request aborted', { type: 'request.aborted' }),
+      400,
+      'Request was aborted before its body was received',
+    ],
+    [
+      'size mismatch',
+      raised(400, 'request size did not match content length', { type: 'request.size.invalid' }),
+      400,
+      'Request body does not match its Content-Length',
+    ],
+    ['verify failed', raised(403, 'nope', { type: 'entity.verify.failed' }), 400, 'Request body was refused'],
+    [
+      'too many parameters',
+      raised(413, 'too many parameters', { type: 'parameters.too.many' }),
+      413,
+      'Request body has more parameters than allowed',
+    ],
+    [
+      'undecodable path parameter',
+      Object.assign(new URIError("Failed to decode param '%E0%A4%A'"), { status: 400 }),
+      400,
+      'Request URL is not correctly encoded',
+    ],
+    ['a 415 without a type', raised(415, 'library words'), 415, 'Unsupported media type'],
+    ['a 408', raised(408, 'library words'), 408, 'Request was not received in time'],
+    ['a 431', raised(431, 'library words'), 431, 'Request headers are too large'],
+    ['any other 4xx', raised(422, 'library words "quoted input"'), 400, 'Bad request'],
+    ['a type named like an Object method', raised(400, 'library words', { type: 'constructor' }), 400, 'Bad request'],
+  ];
+}
+
+test('when a 4xx comes from a library, then its message is never the answer', () => {
+  for (const [, err] of bodyParserErrors()) {
+    expect(JSON.stringify(toHttpError(err)?.toJSON())).not.toContain(err.message);
+  }
+});
+
+test('when an error carries a 5xx status, then nothing maps it (the handler answers 500 and logs it)', () => {
+  expect(toHttpError(Object.assign(new Error('stream encoding should not be set'), { status: 500 }))).toBeUndefined();
 });
