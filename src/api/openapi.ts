@@ -16,12 +16,35 @@ const error = (description: string) => ({ description, ...body(ref('Errors')) })
 
 const unauthorized = error('No valid token: `{ "errors": [ { "message": "Not authorized" } ] }`');
 const unavailable = error('The database or Temporal is unavailable now; nothing was recorded, retry');
+const retryAfter = {
+  'Retry-After': { description: 'Seconds after which the same request can succeed', schema: { type: 'integer' } },
+};
+const holdLimit = {
+  ...error(
+    'The user already holds MAX_ACTIVE_ORDERS_PER_USER active orders (default 10); `Retry-After`: when the first of them ends at the latest',
+  ),
+  headers: retryAfter,
+};
+/** What the HTTP layer answers on any route, before the route runs (src/api/http-server.ts, error-handler.ts). */
+const transportErrors = {
+  408: error('The request was not received within REQUEST_TIMEOUT_MS'),
+  415: error('Unsupported Content-Encoding or charset'),
+  431: error('Request headers or cookies are too large'),
+};
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes the creation safe to retry: the same key, user and body within 24 h returns the first answer (status and body, with `Idempotent-Replayed: true`) and creates nothing new. A UUID is a good key.',
+  schema: { type: 'string', pattern: '^"?[\\x21-\\x7e]{1,255}"?$' },
+};
 const orderId = {
   name: 'orderId',
   in: 'path',
   required: true,
   description: 'The order id (opaque string)',
-  schema: { type: 'string', minLength: 1 },
+  schema: { type: 'string', minLength: 1, maxLength: 64 },
 };
 
 export function openApiDocument(): Record<string, unknown> {
@@ -39,13 +62,32 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           operationId: 'createOrder',
           summary: 'Reserve a ticket: create an order that holds it until expiresAt',
+          parameters: [idempotencyKey],
           requestBody: { required: true, ...body(ref('CreateOrderBody')) },
           responses: {
-            201: { description: 'The order', ...body(ref('Order')) },
-            400: error('Validation (`field: "ticketId"`), JSON that does not parse, or `Ticket is already reserved`'),
+            201: {
+              description: 'The order (or, for a retried Idempotency-Key, the first answer)',
+              ...body(ref('Order')),
+              headers: {
+                'Idempotent-Replayed': {
+                  description: '`true` when this is the stored answer of an earlier request with the same key',
+                  schema: { type: 'string', enum: ['true'] },
+                },
+              },
+            },
+            400: error(
+              'Validation (`field: "ticketId"` or `field: "Idempotency-Key"`), JSON that does not parse, or `Ticket is already reserved`',
+            ),
             401: unauthorized,
             404: error('Ticket not found'),
+            409: {
+              ...error('A request with the same Idempotency-Key is still in progress; retry after `Retry-After`'),
+              headers: retryAfter,
+            },
             413: error('Request body is too large (over 16 kB)'),
+            422: error('The Idempotency-Key was already used with another request body'),
+            429: holdLimit,
+            ...transportErrors,
             503: unavailable,
           },
         },
@@ -55,6 +97,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: { description: "The user's orders", ...body({ type: 'array', items: ref('Order') }) },
             401: unauthorized,
+            ...transportErrors,
             503: unavailable,
           },
         },
@@ -68,6 +111,7 @@ export function openApiDocument(): Record<string, unknown> {
             200: { description: 'The order', ...body(ref('Order')) },
             401: error("Not authorized, also for another user's order"),
             404: error('Order not found'),
+            ...transportErrors,
             503: unavailable,
           },
         },
@@ -79,6 +123,7 @@ export function openApiDocument(): Record<string, unknown> {
             400: error('Cannot cancel an order that is complete'),
             401: error("Not authorized, also for another user's order"),
             404: error('Order not found'),
+            ...transportErrors,
             503: unavailable,
           },
         },
