@@ -38,7 +38,7 @@ const schema = z.object({
     .positive()
     .max(31 * 24 * 3600)
     .default(900),
-  MAX_ACTIVE_ORDERS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(10),
+  MAX_ACTIVE_ORDERS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(10),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(100),
   // Published rows are kept this long, then deleted: long enough to look at recent events, and a
   // retried change finds its rows still there (see README); at most a year.
