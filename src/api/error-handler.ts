@@ -17,6 +17,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  TooManyRequestsError,
 } from './http-errors';
 
 /** Unknown routes answer 404 in the contract's error shape. */
@@ -33,6 +34,7 @@ export function errorHandler(logger: Logger) {
     const httpError = toHttpError(err);
     if (httpError) {
       if (httpError.statusCode >= 500) logger.warn({ err, path: req.path }, httpError.message);
+      if (httpError instanceof TooManyRequestsError) res.set('Retry-After', String(httpError.retryAfterSeconds));
       res.status(httpError.statusCode).json(httpError.toJSON());
       return;
     }

@@ -60,3 +60,15 @@ export class ServiceUnavailableError extends AppError {
   override name = 'ServiceUnavailableError';
   readonly statusCode = 503;
 }
+
+/** A rate limit was reached: the client may try again after `retryAfterSeconds` (sent as `Retry-After`). */
+export class TooManyRequestsError extends AppError {
+  override name = 'TooManyRequestsError';
+  readonly statusCode = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
