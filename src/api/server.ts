@@ -15,6 +15,7 @@ import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
 import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
+import { openRateLimits } from './rate-limits';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -39,10 +40,18 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
       expirationSeconds: config.orderExpirationSeconds,
       logger,
     });
+    // After the store: its migrations made the limits' table. Closed after the HTTP server (added first).
+    const limits = resources.add(
+      'rate limits',
+      openRateLimits({ database: config.database, ...config.rateLimits, logger }),
+      (l) => l.close(),
+    );
     const app = buildApp({
       orders,
       jwtKey: config.jwtKey,
       logger,
+      limits,
+      trustProxy: config.trustProxy,
       publicRoutes: healthRoutes({
         database: databaseCheck(store.db),
         temporal: () => connection.healthService.check({}),
