@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
+import express from 'express';
 import { z } from 'zod';
 
 /**
@@ -10,6 +11,30 @@ import { z } from 'zod';
  * TEMPORAL_TLS_*, and profiles from a TOML file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
  */
 const port = z.coerce.number().int().min(0).max(65535);
+/** Requests a minute; 0 turns the limit off. */
+const perMinute = z.coerce.number().int().min(0).max(1_000_000);
+
+/** Express's `trust proxy`: true/false, a hop count, or a comma-separated list of addresses, subnets and names. */
+export type TrustProxy = boolean | number | string;
+export const DEFAULT_TRUST_PROXY = 'loopback, linklocal, uniquelocal';
+
+const trustProxy = z
+  .string()
+  .trim()
+  .min(1)
+  .default(DEFAULT_TRUST_PROXY)
+  .transform((v): TrustProxy => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+  .superRefine((value, ctx) => {
+    try {
+      // Express compiles the value (proxy-addr) when it is set: an address it cannot parse throws here, at start.
+      express().set('trust proxy', value);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `TRUST_PROXY: ${(err as Error).message} (true, false, a hop count, or addresses, subnets and loopback/linklocal/uniquelocal)`,
+      });
+    }
+  });
 
 const schema = z.object({
   PORT: port.default(3000),
@@ -57,6 +82,10 @@ const schema = z.object({
     .min(1024)
     .max(1024 * 1024)
     .default(16 * 1024),
+  RATE_LIMIT_PER_MINUTE: perMinute.default(300),
+  // Higher than per user: many users may share one address (a NAT, an office, a mobile carrier).
+  RATE_LIMIT_PER_IP_PER_MINUTE: perMinute.default(1200),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });
@@ -79,6 +108,10 @@ export type Config = Readonly<{
   workflowBundle?: string;
   /** The API server's limits on what a client sends. */
   http: { requestTimeoutMs: number; maxHeaderBytes: number };
+  /** Requests a minute per user (after authentication) and per client address (before it); 0: off. */
+  rateLimits: { perUserPerMinute: number; perIpPerMinute: number };
+  /** Which proxies' X-Forwarded-For is believed for the client's address (the per-IP limit's key). */
+  trustProxy: TrustProxy;
   log: { level: LogLevel; format: 'json' | 'pretty' };
 }>;
 
@@ -124,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),
     http: { requestTimeoutMs: e.REQUEST_TIMEOUT_MS, maxHeaderBytes: e.MAX_HEADER_BYTES },
+    rateLimits: { perUserPerMinute: e.RATE_LIMIT_PER_MINUTE, perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE },
+    trustProxy: e.TRUST_PROXY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   });
 }

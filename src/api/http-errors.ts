@@ -70,7 +70,7 @@ export class UnprocessableContentError extends AppError {
   readonly statusCode = 422;
 }
 
-/** A limit was reached; `retryAfterSeconds` says when trying again can succeed, when it is known. */
+/** A limit was reached (rate, holds); `retryAfterSeconds` says when trying again can succeed, when it is known. */
 export class TooManyRequestsError extends AppError {
   override name = 'TooManyRequestsError';
   readonly statusCode = 429;

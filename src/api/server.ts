@@ -17,6 +17,7 @@ import { installSdkRuntime } from '../temporal/runtime';
 import { buildApp } from './app';
 import { IdempotentOrders } from './idempotency';
 import { createHttpServer } from './http-server';
+import { openRateLimits } from './rate-limits';
 
 export interface RunningApi extends Running {
   server: Server;
@@ -44,11 +45,19 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
     });
     const idempotency = new IdempotentOrders(store.idempotency, orders, logger);
     resources.add('idempotency key pruning', idempotency.keepPruned(), (stop) => stop());
+    // After the store: its migrations made the limits' table. Closed after the HTTP server (added first).
+    const limits = resources.add(
+      'rate limits',
+      openRateLimits({ database: config.database, ...config.rateLimits, logger }),
+      (l) => l.close(),
+    );
     const app = buildApp({
       orders,
       idempotency,
       jwtKey: config.jwtKey,
       logger,
+      limits,
+      trustProxy: config.trustProxy,
       publicRoutes: healthRoutes({
         database: databaseCheck(store.db),
         temporal: () => connection.healthService.check({}),

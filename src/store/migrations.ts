@@ -116,6 +116,21 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .execute();
       },
     },
+    // The API's rate-limit counters (api/rate-limits.ts), here so that every replica shares them:
+    // the columns rate-limiter-flexible's RateLimiterSQLite and RateLimiterPostgres read and write
+    // (key = "<policy>:<user id or address>", points used, expire in ms since the epoch).
+    '0005_rate_limits': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('points', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expire', kind === 'postgres' ? 'bigint' : 'integer')
+          .execute();
+        // Expired rows are deleted in the background, by expire.
+        await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -52,7 +52,7 @@ export async function startSystem(options: {
     TEMPORAL_TASK_QUEUE: `orders-e2e-${newId()}`,
     ORDER_EXPIRATION_SECONDS: String(options.expirationSeconds),
     OUTBOX_POLL_MS: '50',
-    // Every test talks from 127.0.0.1 and polls: rate limits are off unless a test turns them on.
+    // Off unless a test asks (options.env): the tests send many requests from one address.
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_PER_IP_PER_MINUTE: '0',
     ...(db.config.kind === 'postgres' ? { DATABASE_URL: db.config.url } : { DATA_DIR: path.dirname(db.config.file) }),

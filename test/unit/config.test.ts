@@ -13,6 +13,8 @@ describe('config', () => {
       orderExpirationSeconds: 900,
       outboxRetentionHours: 24,
       http: { requestTimeoutMs: 30_000, maxHeaderBytes: 16_384 },
+      rateLimits: { perUserPerMinute: 300, perIpPerMinute: 1200 },
+      trustProxy: 'loopback, linklocal, uniquelocal',
     });
     expect(config.temporal.connection.tls).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
@@ -34,9 +36,26 @@ describe('config', () => {
     [{ JWT_KEY: 'k', REQUEST_TIMEOUT_MS: '30s' }, 'REQUEST_TIMEOUT_MS'],
     [{ JWT_KEY: 'k', MAX_HEADER_BYTES: '100' }, 'MAX_HEADER_BYTES'],
     [{ JWT_KEY: 'k', MAX_HEADER_BYTES: '16kb' }, 'MAX_HEADER_BYTES'],
+    [{ JWT_KEY: 'k', RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE'],
+    [{ JWT_KEY: 'k', RATE_LIMIT_PER_MINUTE: 'many' }, 'RATE_LIMIT_PER_MINUTE'],
+    [{ JWT_KEY: 'k', RATE_LIMIT_PER_MINUTE: '2.5' }, 'RATE_LIMIT_PER_MINUTE'],
+    [{ JWT_KEY: 'k', RATE_LIMIT_PER_IP_PER_MINUTE: '-5' }, 'RATE_LIMIT_PER_IP_PER_MINUTE'],
+    [{ JWT_KEY: 'k', TRUST_PROXY: 'not-an-address' }, 'TRUST_PROXY'],
+    [{ JWT_KEY: 'k', TRUST_PROXY: '10.0.0.0/99' }, 'TRUST_PROXY'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('when the rate limits are 0, then they are off; TRUST_PROXY takes what Express does', () => {
+    expect(
+      loadConfig({ JWT_KEY: 'k', RATE_LIMIT_PER_MINUTE: '0', RATE_LIMIT_PER_IP_PER_MINUTE: '0' }).rateLimits,
+    ).toEqual({ perUserPerMinute: 0, perIpPerMinute: 0 });
+    expect(loadConfig({ JWT_KEY: 'k', RATE_LIMIT_PER_MINUTE: '5' }).rateLimits.perUserPerMinute).toBe(5);
+    expect(loadConfig({ JWT_KEY: 'k', TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ JWT_KEY: 'k', TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ JWT_KEY: 'k', TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ JWT_KEY: 'k', TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
   });
 
   test('when DATABASE_URL is a postgres URL, then PostgreSQL is selected', () => {

@@ -10,6 +10,7 @@ import {
   TicketAlreadyReservedError,
   TicketNotFoundError,
 } from '../../src/orders/errors';
+import { TooManyRequestsError } from '../../src/api/http-errors';
 
 const busy = 'A dependency is busy or unavailable; try again';
 
@@ -33,6 +34,7 @@ test.each([
   ['bad JSON', Object.assign(new Error('x'), { type: 'entity.parse.failed' }), 400, 'Request body is not valid JSON'],
   ['too large', Object.assign(new Error('x'), { type: 'entity.too.large' }), 413, 'Request body is too large'],
   ...bodyParserErrors(),
+  ['TooManyRequestsError', new TooManyRequestsError('Too many requests', 30), 429, 'Too many requests'],
 ])('when the error is %s, then the answer is %i in the error shape', (_what, err, status, message) => {
   const http = toHttpError(err);
   expect(http?.statusCode).toBe(status);
