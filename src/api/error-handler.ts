@@ -1,7 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import {
   ConcurrentChangeError,
+  HoldExtensionLimitError,
   NotOrderOwnerError,
+  OrderNotActiveError,
   OrderCompleteError,
   OrderNotFoundError,
   RetryLaterError,
@@ -13,6 +15,7 @@ import { isTransientDatabaseError } from '../store/driver-errors';
 import {
   AppError,
   BadRequestError,
+  ConflictError,
   NotAuthorizedError,
   NotFoundError,
   PayloadTooLargeError,
@@ -50,6 +53,9 @@ export function toHttpError(err: unknown): AppError | undefined {
   if (err instanceof TicketAlreadyReservedError || err instanceof OrderCompleteError) {
     return new BadRequestError(err.message);
   }
+  // An extension that the order's state refuses: it has ended (or is ending), or reached its limit.
+  if (err instanceof OrderNotActiveError || err instanceof HoldExtensionLimitError)
+    return new ConflictError(err.message);
   // A lost race or a database that is down or busy: nothing was written, and a retry may succeed.
   if (err instanceof ConcurrentChangeError || isTransientDatabaseError(err)) {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');

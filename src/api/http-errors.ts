@@ -50,6 +50,12 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** The request conflicts with the order's state (it has ended, or its hold cannot be extended again). */
+export class ConflictError extends AppError {
+  override name = 'ConflictError';
+  readonly statusCode = 409;
+}
+
 export class PayloadTooLargeError extends AppError {
   override name = 'PayloadTooLargeError';
   readonly statusCode = 413;

@@ -12,7 +12,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   );
 }
 
-/** The four routes of the contract; every one needs a user (checked before this router). */
+/** The four routes of the contract and the hold's extension; every one needs a user (checked before this router). */
 export function ordersRouter(orders: OrderService): Router {
   const router = Router();
 
@@ -27,6 +27,10 @@ export function ordersRouter(orders: OrderService): Router {
 
   router.get('/api/orders/:orderId', async (req, res) => {
     res.json(await orders.getOrder(req.currentUser!.id, req.params.orderId));
+  });
+
+  router.post('/api/orders/:orderId/extend', async (req, res) => {
+    res.json(await orders.extendHold(req.currentUser!.id, req.params.orderId));
   });
 
   router.delete('/api/orders/:orderId', async (req, res) => {

@@ -37,6 +37,7 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
       tickets: store.tickets,
       workflows: temporalOrderWorkflows(client, config.temporal.taskQueue),
       expirationSeconds: config.orderExpirationSeconds,
+      holdPolicy: config.holdPolicy,
       logger,
     });
     const app = buildApp({

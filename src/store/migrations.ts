@@ -88,6 +88,17 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .execute();
       },
     },
+    // How many times an order's hold was extended (POST /api/orders/:orderId/extend): the limit is
+    // decided on it, and a retried extension finds it already applied. The order's deadline is
+    // expires_at, moved by each extension.
+    '0005_order_extensions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('orders')
+          .addColumn('extensions', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

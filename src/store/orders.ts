@@ -99,7 +99,7 @@ async function write(trx: Trx, change: Change<unknown>): Promise<void> {
   await appendToOutbox(trx, change.events);
 }
 
-/** Writes the new status only if nobody changed the order since it was read. */
+/** Writes the change (status, deadline) only if nobody changed the order since it was read. */
 async function update(trx: Trx, u: OrderUpdate): Promise<void> {
   const result = await trx
     .updateTable('orders')
@@ -108,6 +108,8 @@ async function update(trx: Trx, u: OrderUpdate): Promise<void> {
       version: u.version,
       ...(u.paymentId ? { payment_id: u.paymentId } : {}),
       ...(u.ending ? { ending: u.ending } : {}),
+      ...(u.expiresAt ? { expires_at: u.expiresAt } : {}),
+      ...(u.extensions !== undefined ? { extensions: u.extensions } : {}),
     })
     .where('id', '=', u.orderId)
     .where('version', '=', u.expectedVersion)
@@ -133,7 +135,7 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-type StoredOrder = { [K in keyof OrderTable]: K extends 'tombstone' ? number : OrderTable[K] };
+type StoredOrder = { [K in keyof OrderTable]: K extends 'tombstone' | 'extensions' ? number : OrderTable[K] };
 
 const toRecord = (row: StoredOrder): OrderRecord => ({
   id: row.id,
@@ -144,6 +146,7 @@ const toRecord = (row: StoredOrder): OrderRecord => ({
   version: Number(row.version),
   paymentId: row.payment_id,
   createdAt: row.created_at,
+  extensions: Number(row.extensions),
   ending: row.ending ?? null,
   tombstone: Number(row.tombstone) === 1,
 });
@@ -157,6 +160,7 @@ const toRow = (record: OrderRecord): StoredOrder => ({
   version: record.version,
   payment_id: record.paymentId,
   created_at: record.createdAt,
+  extensions: record.extensions,
   ending: record.ending,
   tombstone: record.tombstone ? 1 : 0,
 });

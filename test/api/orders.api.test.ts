@@ -23,6 +23,7 @@ class RecordingWorkflows implements OrderWorkflows {
   started: NewOrder[] = [];
   discarded: string[] = [];
   cancelled: string[] = [];
+  extended: string[] = [];
   failStart = false;
   startDelayMs = 0;
   async start(input: NewOrder) {
@@ -37,13 +38,23 @@ class RecordingWorkflows implements OrderWorkflows {
   async notifyCancelled(orderId: string) {
     this.cancelled.push(orderId);
   }
+  async extendHold(orderId: string) {
+    this.extended.push(orderId);
+  }
   async signalPayment() {
     return true;
   }
 }
 
 const serviceOver = (store: Store, workflows: OrderWorkflows, logger: pino.Logger) =>
-  new OrderService({ orders: store.orders, tickets: store.tickets, workflows, expirationSeconds: 900, logger });
+  new OrderService({
+    orders: store.orders,
+    tickets: store.tickets,
+    workflows,
+    expirationSeconds: 900,
+    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
+    logger,
+  });
 
 describe.each(databases)('the REST API on %s', (_engine, openStore) => {
   let db: TestDatabase;

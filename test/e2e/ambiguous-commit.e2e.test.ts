@@ -39,6 +39,7 @@ beforeAll(async () => {
     tickets: store.tickets,
     workflows,
     expirationSeconds: 900,
+    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
     logger,
   });
   ({ request, close } = await listen(buildApp({ orders: service, jwtKey: TEST_JWT_KEY, logger })));

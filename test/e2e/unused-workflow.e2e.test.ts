@@ -50,6 +50,7 @@ test('when an order loses its ticket to another and its workflow has already end
     tickets: db.store.tickets,
     workflows,
     expirationSeconds: 900,
+    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
     logger,
   });
 

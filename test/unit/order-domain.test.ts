@@ -25,6 +25,7 @@ const record = (status: OrderRecord['status'], extra: Partial<OrderRecord> = {})
   version: 3,
   paymentId: null,
   createdAt: '2026-01-01T00:00:00.000Z',
+  extensions: 0,
   ending: null,
   tombstone: false,
   ...extra,
