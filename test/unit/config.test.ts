@@ -11,6 +11,7 @@ describe('config', () => {
       temporal: { connection: { address: '127.0.0.1:7233' }, namespace: 'default', taskQueue: 'orders' },
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
+      holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
       outboxRetentionHours: 24,
     });
     expect(config.temporal.connection.tls).toBeUndefined();
@@ -28,6 +29,9 @@ describe('config', () => {
     [{ JWT_KEY: 'k', TEMPORAL_ADDRESS: '' }, 'TEMPORAL_ADDRESS is set but empty'],
     [{ JWT_KEY: 'k', LOG_FORMAT: 'text' }, 'LOG_FORMAT'],
     [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: '0' }, 'OUTBOX_RETENTION_HOURS'],
+    [{ JWT_KEY: 'k', MAX_HOLD_EXTENSIONS: '-1' }, 'MAX_HOLD_EXTENSIONS'],
+    [{ JWT_KEY: 'k', ORDER_EXTENSION_SECONDS: '0' }, 'ORDER_EXTENSION_SECONDS'],
+    [{ JWT_KEY: 'k', ORDER_EXTENSION_SECONDS: '86401' }, 'ORDER_EXTENSION_SECONDS'],
     [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: 'a day' }, 'OUTBOX_RETENTION_HOURS'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
