@@ -80,6 +80,9 @@ describe.each(['sqlite', 'postgres'] as const)('POST /api/orders/:orderId/extend
     });
     const workflow = temporal.workflow.getHandle(orderWorkflowId(order.id));
     expect(await workflow.query(orderStateQuery)).toMatchObject({ expiresAt: newDeadline, extensions: 1 });
+    // what the Web UI shows as the workflow's Current Details
+    const metadata = await workflow.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toContain(`until **${newDeadline}** (extended once)`);
   });
 
   test('when the holder extends beyond MAX_HOLD_EXTENSIONS, then 409 in the error shape and nothing changes', async () => {

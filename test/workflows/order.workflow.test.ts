@@ -346,6 +346,7 @@ describe('extending the hold (update extendHold)', () => {
       'expiration:complete',
       'order:cancelled',
     ]);
+    await record('extended', handle);
     const events = await store.outbox.pending(1000);
     expect(
       events.find((e) => e.subject === 'order:updated' && JSON.stringify(e.data).includes(input.orderId)),
