@@ -64,6 +64,14 @@ const schema = z.object({
     .max(31 * 24 * 3600)
     .default(900),
   MAX_ACTIVE_ORDERS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  // POST /api/orders/:orderId/extend: how many times, and by how much each time (at most a day).
+  MAX_HOLD_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(1),
+  ORDER_EXTENSION_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(24 * 3600)
+    .default(300),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(100),
   // Published rows are kept this long, then deleted: long enough to look at recent events, and a
   // retried change finds its rows still there (see README); at most a year.
@@ -103,6 +111,8 @@ export type Config = Readonly<{
   orderExpirationSeconds: number;
   /** The hold limit: a user's active orders at once. */
   maxActiveOrdersPerUser: number;
+  /** Fixed in each new order: the API puts it in the workflow's input (the worker reads nothing). */
+  holdPolicy: { maxExtensions: number; extensionSeconds: number };
   outboxPollMs: number;
   outboxRetentionHours: number;
   workflowBundle?: string;
@@ -153,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'sqlite' as const, file: path.resolve(e.DATA_DIR, 'orders.sqlite') },
     orderExpirationSeconds: e.ORDER_EXPIRATION_SECONDS,
     maxActiveOrdersPerUser: e.MAX_ACTIVE_ORDERS_PER_USER,
+    holdPolicy: { maxExtensions: e.MAX_HOLD_EXTENSIONS, extensionSeconds: e.ORDER_EXTENSION_SECONDS },
     outboxPollMs: e.OUTBOX_POLL_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),

@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { expire, pay, rejectPayment } from '../orders/decisions';
+import { expire, extendHold, pay, rejectPayment } from '../orders/decisions';
 import { OrderRuleError } from '../orders/errors';
 import type { OrderRepository, PaymentsProgress } from '../orders/ports';
-import type { NewOrder, Payment } from '../orders/order';
+import type { HoldPolicy, NewOrder, Payment } from '../orders/order';
 
 export interface ActivityDeps {
   orders: Pick<OrderRepository, 'apply' | 'record'>;
@@ -32,6 +32,15 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
       requireId(payment.orderId, 'orderId');
       requireId(payment.id, 'payment id');
       return final(() => orders.apply(pay(payment)));
+    },
+
+    /**
+     * The holder asked for more time: the deadline moves by the policy's step, with `order:updated`.
+     * `extension` is its 1-based number, so a retry finds it applied; a refusal fails for good.
+     */
+    async extendHold(order: Pick<NewOrder, 'orderId' | 'ticket'>, extension: number, policy: HoldPolicy | undefined) {
+      requireId(order.orderId, 'orderId');
+      return final(() => orders.apply(extendHold(order, extension, policy)));
     },
 
     /**

@@ -2,7 +2,9 @@ import type { NextFunction, Request, Response } from 'express';
 import {
   ConcurrentChangeError,
   HoldLimitReachedError,
+  HoldExtensionLimitError,
   NotOrderOwnerError,
+  OrderNotActiveError,
   OrderCompleteError,
   OrderNotFoundError,
   RetryLaterError,
@@ -15,6 +17,7 @@ import {
   AppError,
   BadRequestError,
   HeadersTooLargeError,
+  ConflictError,
   NotAuthorizedError,
   NotFoundError,
   PayloadTooLargeError,
@@ -60,6 +63,9 @@ export function toHttpError(err: unknown): AppError | undefined {
   if (err instanceof TicketAlreadyReservedError || err instanceof OrderCompleteError) {
     return new BadRequestError(err.message);
   }
+  // An extension that the order's state refuses: it has ended (or is ending), or reached its limit.
+  if (err instanceof OrderNotActiveError || err instanceof HoldExtensionLimitError)
+    return new ConflictError(err.message);
   // A lost race or a database that is down or busy: nothing was written, and a retry may succeed.
   if (err instanceof ConcurrentChangeError || isTransientDatabaseError(err)) {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');

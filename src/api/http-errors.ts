@@ -52,7 +52,10 @@ export class NotFoundError extends AppError {
   }
 }
 
-/** The request conflicts with another one in flight; retrying it later is safe. */
+/**
+ * The request conflicts with the current state: another request in flight (retry after
+ * `retryAfterSeconds`), or an order whose hold cannot be extended (it has ended, or is at the limit).
+ */
 export class ConflictError extends AppError {
   override name = 'ConflictError';
   readonly statusCode = 409;

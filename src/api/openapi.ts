@@ -128,6 +128,23 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/orders/{orderId}/extend': {
+        parameters: [orderId],
+        post: {
+          operationId: 'extendOrderHold',
+          summary:
+            'Extend the hold: expiresAt moves by ORDER_EXTENSION_SECONDS, version + 1, order:updated is published; at most MAX_HOLD_EXTENSIONS times',
+          responses: {
+            200: { description: 'The order, with its new expiresAt and version', ...body(ref('Order')) },
+            401: error("Not authorized, also for another user's order"),
+            404: error('Order not found'),
+            409: error(
+              'The hold cannot be extended: the order has ended or is ending (`Order is already cancelled`), or the limit is reached',
+            ),
+            503: unavailable,
+          },
+        },
+      },
     },
     components: {
       securitySchemes: {

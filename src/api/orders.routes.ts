@@ -17,7 +17,7 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 /** The longest order id looked up (the service's own are 24 characters). */
 export const MAX_ID_LENGTH = 64;
 
-/** The routes of the contract; every one needs a user (checked before this router). */
+/** The routes of the contract and the hold's extension; every one needs a user (checked before this router). */
 export function ordersRouter(orders: OrderService, idempotency: IdempotentOrders): Router {
   const router = Router();
 
@@ -46,6 +46,10 @@ export function ordersRouter(orders: OrderService, idempotency: IdempotentOrders
 
   router.get('/api/orders/:orderId', async (req, res) => {
     res.json(await orders.getOrder(req.currentUser!.id, req.params.orderId));
+  });
+
+  router.post('/api/orders/:orderId/extend', async (req, res) => {
+    res.json(await orders.extendHold(req.currentUser!.id, req.params.orderId));
   });
 
   router.delete('/api/orders/:orderId', async (req, res) => {

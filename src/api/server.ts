@@ -41,6 +41,7 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
       workflows: temporalOrderWorkflows(client, config.temporal.taskQueue),
       expirationSeconds: config.orderExpirationSeconds,
       maxActiveOrdersPerUser: config.maxActiveOrdersPerUser,
+      holdPolicy: config.holdPolicy,
       logger,
     });
     const idempotency = new IdempotentOrders(store.idempotency, orders, logger);

@@ -3,7 +3,7 @@ import type { Payment } from './order';
 /**
  * The event catalogue: every subject this service publishes or consumes, with its payload.
  * Subjects and payloads are exactly those the other services of the ticketing system use
- * (DESIGN.md, "Events"); `payment:rejected` is this service's addition (README, "Events").
+ * (DESIGN.md, "Events"); `payment:rejected` and `order:updated` are this service's additions (README, "Events").
  * The events that each change of an order causes are built in events.ts.
  * Code imports these constants, never string literals. What arrives from the other services is
  * validated at the edge, by events/incoming.ts.
@@ -13,6 +13,7 @@ export const Subjects = {
   TicketUpdated: 'ticket:updated',
   OrderCreated: 'order:created',
   OrderCancelled: 'order:cancelled',
+  OrderUpdated: 'order:updated',
   ExpirationComplete: 'expiration:complete',
   PaymentCreated: 'payment:created',
   PaymentRejected: 'payment:rejected',
@@ -35,6 +36,15 @@ export interface EventPayloads {
   [Subjects.TicketCreated]: TicketPayload;
   [Subjects.TicketUpdated]: TicketPayload & { orderId?: string };
   [Subjects.OrderCreated]: {
+    id: string;
+    version: number;
+    status: string;
+    userId: string;
+    expiresAt: string;
+    ticket: { id: string; price: number };
+  };
+  /** The order changed while active (its hold was extended): the shape of `order:created`. */
+  [Subjects.OrderUpdated]: {
     id: string;
     version: number;
     status: string;

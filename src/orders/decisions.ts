@@ -1,9 +1,11 @@
 import type { OutgoingEvent } from './catalogue';
-import { expirationComplete, orderCancelled, orderCreated, paymentRejected } from './events';
+import { HoldExtensionLimitError, OrderNotActiveError, OrderNotFoundError, type OrderRuleError } from './errors';
+import { expirationComplete, orderCancelled, orderCreated, orderUpdated, paymentRejected } from './events';
 import {
   isActive,
   OrderStatus,
   type ActiveHolds,
+  type HoldPolicy,
   type NewOrder,
   type Order,
   type OrderEnding,
@@ -11,7 +13,7 @@ import {
   type Payment,
 } from './order';
 import { HoldLimitReachedError } from './errors';
-import { transition, type OrderUpdate } from './transitions';
+import { prolong, transition, type OrderUpdate } from './transitions';
 
 /**
  * What the domain decided: the order's new state and the events it causes. The store writes it
@@ -117,6 +119,54 @@ export const expire = (order: NewOrder, now: string): Command<Outcome> => ({
   },
 });
 
+/**
+ * Why the hold of an order cannot be extended now, or undefined when it can: the one rule, used by
+ * the workflow's update validator and by the database's decision. No policy (a workflow started
+ * before extensions existed) allows none.
+ */
+export function extensionRefusal(
+  order: { status: OrderStatus; extensions: number },
+  policy: HoldPolicy | undefined,
+): OrderRuleError | undefined {
+  if (!isActive(order.status)) return new OrderNotActiveError(order.status);
+  const max = policy?.maxExtensions ?? 0;
+  if (order.extensions >= max) return new HoldExtensionLimitError(max);
+  return undefined;
+}
+
+export interface Extended {
+  expiresAt: string;
+  version: number;
+  extensions: number;
+}
+
+/**
+ * The holder gets more time: `expiresAt` moves by the policy's step from the current deadline,
+ * version + 1, with `order:updated`. `extension` is the 1-based number the workflow asks for, so a
+ * retried activity whose first attempt committed finds it applied and changes nothing.
+ */
+export const extendHold = (
+  order: Pick<NewOrder, 'orderId' | 'ticket'>,
+  extension: number,
+  policy: HoldPolicy | undefined,
+): Command<Extended> => ({
+  orderId: order.orderId,
+  decide(current) {
+    if (!current || current.tombstone) throw new OrderNotFoundError();
+    const { expiresAt, version, extensions } = current;
+    if (extensions >= extension) return unchanged({ expiresAt, version, extensions });
+    const refusal = extensionRefusal(current, policy);
+    if (refusal) throw refusal;
+    const moved = new Date(Date.parse(expiresAt) + policy!.extensionSeconds * 1000).toISOString();
+    const update = prolong(current, moved);
+    return {
+      result: { expiresAt: moved, version: update.version, extensions: extensions + 1 },
+      update,
+      events: [orderUpdated(current, update, order.ticket.price)],
+    };
+  },
+});
+
 export type PaymentResult = Outcome & { accepted: boolean };
 
 /**
@@ -170,6 +220,7 @@ const newRecord = (order: NewOrder, status: OrderStatus, createdAt: string): Ord
   version: 0,
   paymentId: null,
   createdAt,
+  extensions: 0,
   ending: null,
   tombstone: false,
 });

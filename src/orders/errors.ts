@@ -1,3 +1,5 @@
+import { isActive, type OrderStatus } from './order';
+
 /**
  * The domain's errors. They say what went wrong for the order, never how a transport shows it:
  * the API maps them to HTTP statuses in one place (api/error-handler.ts), and an activity that meets
@@ -57,6 +59,28 @@ export class HoldLimitReachedError extends OrderRuleError {
 export class OrderCompleteError extends OrderRuleError {
   constructor() {
     super('Cannot cancel an order that is complete');
+  }
+}
+
+/** The order has ended, or is ending: its hold can no longer be extended. */
+export class OrderNotActiveError extends OrderRuleError {
+  constructor(status?: OrderStatus) {
+    super(
+      status && !isActive(status)
+        ? `Order is already ${status}`
+        : 'Order is ending: its hold can no longer be extended',
+    );
+  }
+}
+
+/** The order's hold was extended as many times as its policy allows. */
+export class HoldExtensionLimitError extends OrderRuleError {
+  constructor(maxExtensions: number) {
+    super(
+      maxExtensions === 0
+        ? 'The hold of this order cannot be extended'
+        : `The hold of an order can be extended at most ${maxExtensions} time${maxExtensions === 1 ? '' : 's'}`,
+    );
   }
 }
 

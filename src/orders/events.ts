@@ -1,6 +1,8 @@
 import { Subjects, type EventPayloads, type OutgoingEvent, type Subject } from './catalogue';
 import type { NewOrder, OrderRecord, Payment } from './order';
 
+type OrderUpdateFields = { version: number; status: OrderRecord['status']; expiresAt: string };
+
 /**
  * The events that the order's changes cause, with their payloads exactly as the other services
  * parse them. Each has one message id per subject and entity (`<subject>:<id>`): a retried
@@ -20,6 +22,21 @@ export const orderCreated = (order: NewOrder, status: OrderRecord['status']) =>
     userId: order.userId,
     expiresAt: order.expiresAt,
     ticket: { id: order.ticket.id, price: order.ticket.price },
+  });
+
+/** One per version: each extension of the hold is a new event. */
+export const orderUpdated = (
+  order: Pick<OrderRecord, 'id' | 'userId' | 'status' | 'ticketId'>,
+  update: OrderUpdateFields,
+  price: number,
+) =>
+  event(Subjects.OrderUpdated, `${order.id}:${update.version}`, {
+    id: order.id,
+    version: update.version,
+    status: update.status,
+    userId: order.userId,
+    expiresAt: update.expiresAt,
+    ticket: { id: order.ticketId, price },
   });
 
 export const orderCancelled = (order: Pick<OrderRecord, 'id' | 'ticketId'>, version: number) =>

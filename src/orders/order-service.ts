@@ -2,6 +2,7 @@ import { ObjectId } from 'bson';
 import { cancelByUser, checkHoldLimit, place } from './decisions';
 import {
   NotOrderOwnerError,
+  OrderNotActiveError,
   OrderCompleteError,
   OrderNotFoundError,
   OrderRuleError,
@@ -9,7 +10,7 @@ import {
   TicketAlreadyReservedError,
   TicketNotFoundError,
 } from './errors';
-import { OrderStatus, type NewOrder, type Order, type OrderPlan } from './order';
+import { isActive, OrderStatus, type HoldPolicy, type NewOrder, type Order, type OrderPlan } from './order';
 import type { Log, OrderRepository, OrderWorkflows, TicketLookup } from './ports';
 
 export interface OrderServiceDeps {
@@ -19,6 +20,8 @@ export interface OrderServiceDeps {
   expirationSeconds: number;
   /** The hold limit: at most this many active orders per user. */
   maxActiveOrdersPerUser: number;
+  /** Fixed in each new order (its workflow's input): how often and how far its hold may be extended. */
+  holdPolicy: HoldPolicy;
   logger: Log;
   now?: () => Date;
 }
@@ -63,6 +66,7 @@ export class OrderService {
       userId,
       ticket: { id: ticket.id, title: ticket.title, price: ticket.price },
       expiresAt: plan.expiresAt,
+      holdPolicy: this.deps.holdPolicy,
     };
     await workflows.start(order, { resume });
     let placed: Order;
@@ -109,6 +113,22 @@ export class OrderService {
     if (!order) throw new OrderNotFoundError();
     if (order.userId !== userId) throw new NotOrderOwnerError();
     return order;
+  }
+
+  /**
+   * POST …/extend: the order's workflow decides (its validator: active, under the limit of the
+   * policy the order was placed with), moves the deadline in the database and its timer. The
+   * answer is the order as recorded after it.
+   */
+  async extendHold(userId: string, orderId: string): Promise<Order> {
+    const order = await this.getOrder(userId, orderId);
+    // A fast refusal; the workflow and the database decide (a payment may be racing this).
+    if (!isActive(order.status)) throw new OrderNotActiveError(order.status);
+    await this.deps.workflows.extendHold(orderId);
+    const extended = await this.deps.orders.find(orderId);
+    if (!extended) throw new OrderNotFoundError();
+    this.deps.logger.info({ orderId, userId, expiresAt: extended.expiresAt }, 'order hold extended');
+    return extended;
   }
 
   /** DELETE: the database cancels the order (and queues `order:cancelled`), then the workflow is told. */

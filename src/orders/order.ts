@@ -30,12 +30,22 @@ export interface Order {
 /** How an order reached its end, kept for the Web UI, the logs and the metrics. */
 export type OrderEnding = 'paid' | 'expired' | 'cancelled-by-user';
 
+/** How much longer the holder may keep the ticket: fixed when the order is placed. */
+export interface HoldPolicy {
+  /** How many times the hold may be extended (0: never). */
+  maxExtensions: number;
+  /** How far each extension moves the deadline, from the current `expiresAt`. */
+  extensionSeconds: number;
+}
+
 /** A new order, as the API places it and its workflow receives it: everything its life needs. */
 export interface NewOrder {
   orderId: string;
   userId: string;
   ticket: { id: string; title: string; price: number };
   expiresAt: string;
+  /** Absent in workflows started before extensions existed: their hold cannot be extended. */
+  holdPolicy?: HoldPolicy;
 }
 
 /** What the user's active orders are now: how many, and when the first of them ends at the latest. */
@@ -71,6 +81,8 @@ export interface OrderRecord {
   version: number;
   paymentId: string | null;
   createdAt: string;
+  /** How many times its hold was extended. */
+  extensions: number;
   /** How it ended; null while it is active. */
   ending: OrderEnding | null;
   /**

@@ -36,6 +36,12 @@ export interface OrderWorkflows {
   discard(orderId: string, reason: string): Promise<void>;
   /** Tells the workflow the user cancelled the order, so it stops waiting. */
   notifyCancelled(orderId: string): Promise<void>;
+  /**
+   * Asks the order's workflow for more time (a Temporal update): it moves the deadline in the
+   * database and its timer. Refused with OrderNotActiveError (ending or ended) or
+   * HoldExtensionLimitError; RetryLaterError when Temporal cannot answer now.
+   */
+  extendHold(orderId: string): Promise<void>;
   /** Hands a payment to the order's workflow; false when the workflow has already ended. */
   signalPayment(payment: Payment): Promise<boolean>;
 }

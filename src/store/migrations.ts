@@ -131,6 +131,17 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
         await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
       },
     },
+    // How many times an order's hold was extended (POST /api/orders/:orderId/extend): the limit is
+    // decided on it, and a retried extension finds it already applied. The order's deadline is
+    // expires_at, moved by each extension.
+    '0006_order_extensions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('orders')
+          .addColumn('extensions', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -134,7 +134,7 @@ async function withinHoldLimit(trx: Trx, kind: DatabaseKind, { userId, max }: { 
   if (holds.count >= max) throw new HoldLimitReachedError(max, holds.earliestExpiry);
 }
 
-/** Writes the new status only if nobody changed the order since it was read. */
+/** Writes the change (status, deadline) only if nobody changed the order since it was read. */
 async function update(trx: Trx, u: OrderUpdate): Promise<void> {
   const result = await trx
     .updateTable('orders')
@@ -143,6 +143,8 @@ async function update(trx: Trx, u: OrderUpdate): Promise<void> {
       version: u.version,
       ...(u.paymentId ? { payment_id: u.paymentId } : {}),
       ...(u.ending ? { ending: u.ending } : {}),
+      ...(u.expiresAt ? { expires_at: u.expiresAt } : {}),
+      ...(u.extensions !== undefined ? { extensions: u.extensions } : {}),
     })
     .where('id', '=', u.orderId)
     .where('version', '=', u.expectedVersion)
@@ -168,7 +170,7 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-type StoredOrder = { [K in keyof OrderTable]: K extends 'tombstone' ? number : OrderTable[K] };
+type StoredOrder = { [K in keyof OrderTable]: K extends 'tombstone' | 'extensions' ? number : OrderTable[K] };
 
 const toRecord = (row: StoredOrder): OrderRecord => ({
   id: row.id,
@@ -179,6 +181,7 @@ const toRecord = (row: StoredOrder): OrderRecord => ({
   version: Number(row.version),
   paymentId: row.payment_id,
   createdAt: row.created_at,
+  extensions: Number(row.extensions),
   ending: row.ending ?? null,
   tombstone: Number(row.tombstone) === 1,
 });
@@ -192,6 +195,7 @@ const toRow = (record: OrderRecord): StoredOrder => ({
   version: record.version,
   payment_id: record.paymentId,
   created_at: record.createdAt,
+  extensions: record.extensions,
   ending: record.ending,
   tombstone: record.tombstone ? 1 : 0,
 });

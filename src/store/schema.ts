@@ -21,6 +21,8 @@ export interface OrderTable {
   created_at: string;
   /** 1 for the record an expiry leaves when the API never recorded the order (see README, invariant 1). */
   tombstone: Generated<number>;
+  /** How many times the hold was extended (0 for orders recorded before extensions existed). */
+  extensions: Generated<number>;
   /** How it ended (null while active, and for orders that ended before this column existed). */
   ending: OrderEnding | null;
 }

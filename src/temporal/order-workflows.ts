@@ -1,11 +1,18 @@
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { workflowStartSeconds } from '../metrics';
-import { RetryLaterError } from '../orders/errors';
+import {
+  HoldExtensionLimitError,
+  OrderNotActiveError,
+  OrderNotFoundError,
+  OrderRuleError,
+  RetryLaterError,
+} from '../orders/errors';
 import type { NewOrder } from '../orders/order';
 import type { OrderWorkflows } from '../orders/ports';
 import type { orderWorkflow } from '../workflows/order.workflow';
 import {
+  extendHoldUpdate,
   ORDER_WORKFLOW_TYPE,
   orderCancelledSignal,
   orderWorkflowId,
@@ -64,6 +71,13 @@ export function temporalOrderWorkflows(client: Pick<Client, 'workflow'>, taskQue
     async notifyCancelled(orderId) {
       await ifRunning(() => handle(orderId).signal(orderCancelledSignal));
     },
+    async extendHold(orderId) {
+      try {
+        await handle(orderId).executeUpdate(extendHoldUpdate);
+      } catch (err) {
+        throw extensionError(err);
+      }
+    },
     async signalPayment(payment) {
       return ifRunning(() => handle(payment.orderId).signal(paymentReceivedSignal, payment));
     },
@@ -79,6 +93,26 @@ async function ifRunning(call: () => Promise<unknown>): Promise<boolean> {
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
+}
+
+const REFUSALS: Record<string, () => OrderRuleError> = {
+  HoldExtensionLimitError: () => new HoldExtensionLimitError(0),
+  OrderNotActiveError: () => new OrderNotActiveError(),
+  OrderNotFoundError: () => new OrderNotFoundError(),
+};
+
+/**
+ * An extension's failure as the domain's error: the validator's or the activity's refusal carries
+ * the domain error's name as its failure type; a workflow that is not running has ended.
+ */
+function extensionError(err: unknown): Error {
+  if (err instanceof WorkflowNotFoundError) return new OrderNotActiveError();
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    const refusal = e instanceof ApplicationFailure && e.type ? REFUSALS[e.type]?.() : undefined;
+    // The workflow's words (they may name the limit or the status): the same class, its message.
+    if (refusal) return Object.assign(refusal, { message: e.message });
+  }
+  return new RetryLaterError(`Temporal did not extend the hold (${(err as Error).message}); try again`, { cause: err });
 }
 
 const formatPrice = (price: number) => `$${price.toFixed(2)}`;

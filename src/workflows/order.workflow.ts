@@ -1,4 +1,6 @@
 import {
+  allHandlersFinished,
+  ApplicationFailure,
   condition,
   proxyActivities,
   setCurrentDetails,
@@ -6,9 +8,11 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { Outcome } from '../orders/decisions';
+import { extensionRefusal, type Outcome } from '../orders/decisions';
+import { OrderNotActiveError, type OrderRuleError } from '../orders/errors';
 import { OrderStatus, type NewOrder, type OrderEnding, type Payment } from '../orders/order';
 import {
+  extendHoldUpdate,
   orderCancelledSignal,
   orderStateQuery,
   paymentReceivedSignal,
@@ -27,10 +31,12 @@ const withSummary = (summary: string) =>
 const { expireOrder } = withSummary('Expire: publish expiration:complete, cancel the order');
 const { completeOrder } = withSummary('Apply the payment: complete the order, or refuse the payment');
 const { rejectPayment } = withSummary('Refuse a late payment: publish payment:rejected');
+const { extendHold } = withSummary('Extend the hold: move expiresAt, publish order:updated');
 
 /**
  * The life of one order. It holds the ticket until `expiresAt`; whichever comes first ends it:
  * a payment (complete), the user's DELETE (cancelled), or the deadline (expired, cancelled).
+ * An extension (update `extendHold`) moves the deadline; the expiry never runs while one is in flight.
  * The database is the arbiter of every change, so a payment racing the deadline ends the order
  * one way only; a payment that loses is refused with `payment:rejected` so it can be refunded.
  */
@@ -44,6 +50,8 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   const payments: Payment[] = [];
   const seenPaymentIds = new Set<string>();
   let cancelledByUser = false;
+  let waiting = true; // until an ending starts: no extension after that
+  let extending = false; // an extension's activity is in flight
 
   setHandler(orderStateQuery, () => state);
   setHandler(paymentReceivedSignal, (payment) => {
@@ -54,14 +62,48 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   setHandler(orderCancelledSignal, () => {
     cancelledByUser = true;
   });
+  const refusal = (): OrderRuleError | undefined =>
+    waiting
+      ? extensionRefusal(
+          { status: state.status, extensions: (state.extensions ?? 0) + (extending ? 1 : 0) },
+          order.holdPolicy,
+        )
+      : new OrderNotActiveError(state.status);
+  setHandler(
+    extendHoldUpdate,
+    async () => {
+      while (extending) await condition(() => !extending); // one at a time
+      refuseIf(refusal());
+      extending = true;
+      try {
+        const extension = (state.extensions ?? 0) + 1;
+        const extended = await extendHold(order, extension, order.holdPolicy);
+        Object.assign(state, { expiresAt: extended.expiresAt, extensions: extended.extensions });
+        if (waiting) setCurrentDetails(holding(state.expiresAt, extension));
+        return { ...state };
+      } finally {
+        extending = false;
+      }
+    },
+    { validator: () => refuseIf(refusal()) },
+  );
 
-  setCurrentDetails(`Waiting for payment until **${order.expiresAt}**; the ticket is held until then.`);
-  const decided = await condition(() => payments.length > 0 || cancelledByUser, msUntil(order.expiresAt), {
-    summary: 'Hold the ticket until expiresAt',
-  });
+  const decided = () => payments.length > 0 || cancelledByUser;
+  setCurrentDetails(holding(order.expiresAt, 0));
+  // One durable timer per deadline: an extension moves the deadline, and the timer with it.
+  for (;;) {
+    const deadline = state.expiresAt;
+    await condition(() => decided() || state.expiresAt !== deadline, msUntil(deadline), {
+      summary: 'Hold the ticket until expiresAt',
+    });
+    if (extending) await condition(() => !extending || decided()); // it decides whether the deadline moves
+    if (decided() || state.expiresAt === deadline) break;
+  }
+  waiting = false;
 
-  if (!decided) {
-    end(await expireOrder(order), 'expired');
+  if (!decided()) {
+    // The current deadline: the expiry first waits for the payments published before it.
+    end(await expireOrder({ ...order, expiresAt: state.expiresAt }), 'expired');
   } else if (payments.length > 0) {
     const payment = payments.shift()!;
     const outcome = await completeOrder(payment);
@@ -80,6 +122,7 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
     await rejectPayment(late, `order ${order.orderId} is already ${state.status}`);
     state.rejectedPaymentIds.push(late.id);
   }
+  await condition(allHandlersFinished); // an extension racing a payment gets its answer
   return state;
 
   /** The database says how the order ended; `otherwise` is for histories from before it said so. */
@@ -90,6 +133,16 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
     upsertSearchAttributes([{ key: SearchAttributes.OrderStatus, value: outcome.status }]);
     setCurrentDetails(describeEnding(state));
   }
+}
+
+/** An update's refusal, with the domain error's name as its type (the API maps it back). */
+function refuseIf(refusal: OrderRuleError | undefined): void {
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.name);
+}
+
+function holding(expiresAt: string, extensions: number): string {
+  const extended = extensions > 0 ? ` (extended ${extensions === 1 ? 'once' : `${extensions} times`})` : '';
+  return `Waiting for payment until **${expiresAt}**${extended}; the ticket is held until then.`;
 }
 
 function msUntil(isoTime: string): number {

@@ -4,7 +4,7 @@
  * definitions, no I/O), so the workflow bundle can include it. Dates cross as ISO strings.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderEnding, OrderStatus, Payment } from '../orders/order';
 
 export const DEFAULT_TASK_QUEUE = 'orders';
@@ -26,6 +26,8 @@ export interface OrderState {
   expiresAt: string;
   ending?: OrderEnding;
   paymentId?: string;
+  /** How many times the hold was extended; absent until it is. */
+  extensions?: number;
   /** Payments refused because the order had already ended (each got a `payment:rejected`). */
   rejectedPaymentIds: string[];
 }
@@ -35,6 +37,12 @@ export const paymentReceivedSignal = defineSignal<[Payment]>('paymentReceived');
 /** Sent by the API after DELETE has cancelled the order in the database: the wait is over. */
 export const orderCancelledSignal = defineSignal('orderCancelled');
 export const orderStateQuery = defineQuery<OrderState>('orderState');
+/**
+ * POST /api/orders/:orderId/extend: more time for the holder. Its validator refuses an order that is
+ * ending or ended, or at its policy's limit (failure types `OrderNotActiveError`,
+ * `HoldExtensionLimitError`); the handler moves the deadline in the database, then the timer.
+ */
+export const extendHoldUpdate = defineUpdate<OrderState>('extendHold');
 
 /** Search attributes, registered on the server by `npm run dev` and by the tests. */
 export const SearchAttributes = {

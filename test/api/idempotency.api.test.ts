@@ -68,6 +68,7 @@ describe.each(databases)('POST /api/orders on %s', (_engine, openStore) => {
       workflows: temporalOrderWorkflows(temporal, taskQueue),
       expirationSeconds: 900,
       maxActiveOrdersPerUser: MAX_HOLDS,
+      holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
       logger,
     });
     const idempotency = new IdempotentOrders(store.idempotency, service, logger, {

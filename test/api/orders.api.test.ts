@@ -24,6 +24,7 @@ class RecordingWorkflows implements OrderWorkflows {
   started: NewOrder[] = [];
   discarded: string[] = [];
   cancelled: string[] = [];
+  extended: string[] = [];
   failStart = false;
   startDelayMs = 0;
   async start(input: NewOrder) {
@@ -38,6 +39,9 @@ class RecordingWorkflows implements OrderWorkflows {
   async notifyCancelled(orderId: string) {
     this.cancelled.push(orderId);
   }
+  async extendHold(orderId: string) {
+    this.extended.push(orderId);
+  }
   async signalPayment() {
     return true;
   }
@@ -50,6 +54,7 @@ const serviceOver = (store: Store, workflows: OrderWorkflows, logger: pino.Logge
     workflows,
     expirationSeconds: 900,
     maxActiveOrdersPerUser: 10,
+    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
     logger,
   });
 

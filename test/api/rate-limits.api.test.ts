@@ -24,6 +24,7 @@ const noWorkflows: OrderWorkflows = {
   discard: () => Promise.resolve(),
   notifyCancelled: () => Promise.resolve(),
   signalPayment: () => Promise.resolve(true),
+  extendHold: () => Promise.resolve(),
 };
 
 interface Answer {
@@ -64,6 +65,7 @@ describe.each(databases)('rate limits on %s', (_engine, openStore) => {
       workflows: noWorkflows,
       expirationSeconds: 900,
       maxActiveOrdersPerUser: 10,
+      holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
       logger,
     });
     const publicRoutes = healthRoutes({ database: () => Promise.resolve() });

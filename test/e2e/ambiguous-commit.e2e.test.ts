@@ -41,6 +41,7 @@ beforeAll(async () => {
     workflows,
     expirationSeconds: 900,
     maxActiveOrdersPerUser: 10,
+    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
     logger,
   });
   ({ request, close } = await listen(

@@ -51,6 +51,7 @@ test('when an order loses its ticket to another and its workflow has already end
     workflows,
     expirationSeconds: 900,
     maxActiveOrdersPerUser: 10,
+    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
     logger,
   });
 

@@ -2,7 +2,9 @@
 import { toHttpError } from '../../src/api/error-handler';
 import {
   ConcurrentChangeError,
+  HoldExtensionLimitError,
   NotOrderOwnerError,
+  OrderNotActiveError,
   OrderCompleteError,
   OrderExpiredBeforeRecordedError,
   OrderNotFoundError,
@@ -20,6 +22,13 @@ test.each([
   ['NotOrderOwnerError', new NotOrderOwnerError(), 401, 'Not authorized'],
   ['TicketAlreadyReservedError', new TicketAlreadyReservedError(), 400, 'Ticket is already reserved'],
   ['OrderCompleteError', new OrderCompleteError(), 400, 'Cannot cancel an order that is complete'],
+  ['OrderNotActiveError', new OrderNotActiveError('cancelled'), 409, 'Order is already cancelled'],
+  [
+    'HoldExtensionLimitError',
+    new HoldExtensionLimitError(1),
+    409,
+    'The hold of an order can be extended at most 1 time',
+  ],
   [
     'OrderExpiredBeforeRecordedError',
     new OrderExpiredBeforeRecordedError(),

@@ -2,10 +2,23 @@
  * The order domain on its own: plain functions, no database, no Temporal, no bus. Every
  * transition of the state machine, and what each decision writes and publishes.
  */
-import { cancelByUser, expire, pay, place, rejectPayment } from '../../src/orders/decisions';
-import { InvalidTransitionError } from '../../src/orders/errors';
+import {
+  cancelByUser,
+  expire,
+  extendHold,
+  extensionRefusal,
+  pay,
+  place,
+  rejectPayment,
+} from '../../src/orders/decisions';
+import {
+  HoldExtensionLimitError,
+  InvalidTransitionError,
+  OrderNotActiveError,
+  OrderNotFoundError,
+} from '../../src/orders/errors';
 import { OrderStatus, type NewOrder, type OrderRecord } from '../../src/orders/order';
-import { canTransition, transition } from '../../src/orders/transitions';
+import { canTransition, prolong, transition } from '../../src/orders/transitions';
 
 const { Created, AwaitingPayment, Complete, Cancelled } = OrderStatus;
 const ALL = [Created, AwaitingPayment, Complete, Cancelled];
@@ -25,6 +38,7 @@ const record = (status: OrderRecord['status'], extra: Partial<OrderRecord> = {})
   version: 3,
   paymentId: null,
   createdAt: '2026-01-01T00:00:00.000Z',
+  extensions: 0,
   ending: null,
   tombstone: false,
   ...extra,
@@ -218,5 +232,93 @@ describe('a payment judged by when it was published (invariant 7)', () => {
 
   test('when a payment published in time finds the order already cancelled, then it is refused', () => {
     expect(pay(payment, before).decide(record(Cancelled)).result).toEqual({ accepted: false, status: Cancelled });
+  });
+});
+
+describe('extending the hold', () => {
+  const policy = { maxExtensions: 2, extensionSeconds: 300 };
+  const movedOnce = '2026-01-01T00:20:00.000Z';
+
+  test.each([
+    [Created, 0, policy, undefined],
+    [AwaitingPayment, 1, policy, undefined],
+    [Created, 2, policy, HoldExtensionLimitError],
+    [Created, 0, { maxExtensions: 0, extensionSeconds: 300 }, HoldExtensionLimitError],
+    [Created, 0, undefined, HoldExtensionLimitError],
+    [Complete, 0, policy, OrderNotActiveError],
+    [Cancelled, 0, policy, OrderNotActiveError],
+  ] as const)(
+    'when an order in %s extended %i times asks under %j, then the refusal is %p',
+    (status, extensions, holdPolicy, refusal) => {
+      const found = extensionRefusal({ status, extensions }, holdPolicy);
+      if (refusal) expect(found).toBeInstanceOf(refusal);
+      else expect(found).toBeUndefined();
+    },
+  );
+
+  test('when the refusal is given, then its message says why', () => {
+    expect(extensionRefusal({ status: Cancelled, extensions: 0 }, policy)?.message).toBe('Order is already cancelled');
+    expect(extensionRefusal({ status: Created, extensions: 2 }, policy)?.message).toBe(
+      'The hold of an order can be extended at most 2 times',
+    );
+    expect(extensionRefusal({ status: Created, extensions: 0 }, undefined)?.message).toBe(
+      'The hold of this order cannot be extended',
+    );
+  });
+
+  test('when an active order is extended, then expiresAt moves from the current deadline, version + 1, with order:updated', () => {
+    expect(extendHold(order, 1, policy).decide(record(Created))).toEqual({
+      result: { expiresAt: movedOnce, version: 4, extensions: 1 },
+      update: {
+        orderId: 'o1',
+        expectedVersion: 3,
+        status: Created,
+        version: 4,
+        expiresAt: movedOnce,
+        extensions: 1,
+      },
+      events: [
+        {
+          subject: 'order:updated',
+          msgId: 'order:updated:o1:4',
+          data: {
+            id: 'o1',
+            version: 4,
+            status: Created,
+            userId: 'u1',
+            expiresAt: movedOnce,
+            ticket: { id: 't1', price: 10 },
+          },
+        },
+      ],
+    });
+  });
+
+  test('when the second extension is decided, then it moves the deadline again from the moved one', () => {
+    const change = extendHold(order, 2, policy).decide(record(Created, { expiresAt: movedOnce, extensions: 1 }));
+    expect(change.result).toEqual({ expiresAt: '2026-01-01T00:25:00.000Z', version: 4, extensions: 2 });
+  });
+
+  test('when a retried activity finds its extension applied, then nothing changes and the result is the current deadline', () => {
+    const applied = record(Created, { expiresAt: movedOnce, extensions: 1, version: 4 });
+    expect(extendHold(order, 1, policy).decide(applied)).toEqual({
+      result: { expiresAt: movedOnce, version: 4, extensions: 1 },
+      events: [],
+    });
+  });
+
+  test.each([
+    ['no record', undefined, OrderNotFoundError],
+    ['a tombstone', record(Cancelled, { tombstone: true }), OrderNotFoundError],
+    ['a complete order', record(Complete), OrderNotActiveError],
+    ['an order at its limit', record(Created, { extensions: 2 }), HoldExtensionLimitError],
+  ])('when the extension finds %s, then it is refused', (_what, current, error) => {
+    expect(() => extendHold(order, (current?.extensions ?? 0) + 1, policy).decide(current)).toThrow(error);
+  });
+
+  test('when an ended order is prolonged, then the state machine refuses it', () => {
+    expect(() => prolong({ id: 'o1', status: Complete, version: 1, extensions: 0 }, movedOnce)).toThrow(
+      InvalidTransitionError,
+    );
   });
 });

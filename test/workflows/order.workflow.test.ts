@@ -5,16 +5,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type OrderActivities } from '../../src/activities';
 import { cancelByUser, pay, place } from '../../src/orders/decisions';
-import { OrderExpiredBeforeRecordedError } from '../../src/orders/errors';
-import { OrderStatus, type NewOrder } from '../../src/orders/order';
+import { HoldExtensionLimitError, OrderExpiredBeforeRecordedError, OrderNotActiveError } from '../../src/orders/errors';
+import { OrderStatus, type HoldPolicy, type NewOrder } from '../../src/orders/order';
+import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import type { Store } from '../../src/store';
 import type { orderWorkflow } from '../../src/workflows/order.workflow';
 import {
+  extendHoldUpdate,
   ORDER_WORKFLOW_TYPE,
   orderCancelledSignal,
   orderStateQuery,
@@ -25,6 +28,7 @@ import { sqliteStore } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
 import { startAll } from '../support/start-all';
 import { createTimeSkippingEnv } from '../support/time-skipping';
+import { eventually } from '../../scripts/lib/eventually';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 /** No bus here: every payment of these tests reaches the workflow as a signal. */
@@ -71,8 +75,10 @@ async function withWorker<T>(
 
 async function startOrder(
   windowMs = FIFTEEN_MINUTES,
+  holdPolicy?: HoldPolicy,
 ): Promise<{ input: NewOrder; handle: WorkflowHandle<typeof orderWorkflow> }> {
-  const input = await seedOrder(store, await env.currentTimeMs(), windowMs);
+  const seeded = await seedOrder(store, await env.currentTimeMs(), windowMs);
+  const input = holdPolicy ? { ...seeded, holdPolicy } : seeded;
   const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: orderWorkflowId(input.orderId),
@@ -89,6 +95,18 @@ function expiringAfter(before: () => Promise<void>): OrderActivities {
     async expireOrder(order: NewOrder) {
       await before();
       return real.expireOrder(order);
+    },
+  } satisfies OrderActivities;
+}
+
+/** The real activities, with `before` run first on every extendHold attempt. */
+function extendingAfter(before: () => Promise<void>): OrderActivities {
+  const real = createActivities({ orders: store.orders, payments: noPaymentsPending });
+  return {
+    ...real,
+    async extendHold(...args: Parameters<OrderActivities['extendHold']>) {
+      await before();
+      return real.extendHold(...args);
     },
   } satisfies OrderActivities;
 }
@@ -288,6 +306,225 @@ test('when the API never recorded the order, then expiry leaves a tombstone and 
   await expect(store.orders.record(place(input, new Date(now).toISOString(), 0))).rejects.toThrow(
     OrderExpiredBeforeRecordedError,
   );
+});
+
+describe('extending the hold (update extendHold)', () => {
+  const ONE_EXTENSION: HoldPolicy = { maxExtensions: 1, extensionSeconds: 300 };
+  const FIVE_MINUTES = 300_000;
+  const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+  /** The failure type an update was refused with (validator or activity). */
+  async function refusalOf(update: Promise<unknown>): Promise<string | undefined> {
+    const err = await update.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    let cause = (err as Error).cause;
+    while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause;
+    return (cause as ApplicationFailure | undefined)?.type ?? undefined;
+  }
+
+  test('when the holder extends once, then the order expires at the new deadline, not the old one, with order:updated before the expiry', async () => {
+    const startedAt = await env.currentTimeMs();
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION);
+    const newDeadline = plus(input.expiresAt, FIVE_MINUTES);
+
+    const result = await withWorker(async () => {
+      await env.sleep('1 minute');
+      const extended = await handle.executeUpdate(extendHoldUpdate);
+      expect(extended).toMatchObject({ status: OrderStatus.Created, expiresAt: newDeadline, extensions: 1 });
+      expect(await store.orders.find(input.orderId)).toMatchObject({ expiresAt: newDeadline, version: 1 });
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', expiresAt: newDeadline });
+    expect((await env.currentTimeMs()) - startedAt).toBeGreaterThanOrEqual(FIFTEEN_MINUTES + FIVE_MINUTES);
+    expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 2 });
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'order:updated',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+    await record('extended', handle);
+    const events = await store.outbox.pending(1000);
+    expect(
+      events.find((e) => e.subject === 'order:updated' && JSON.stringify(e.data).includes(input.orderId)),
+    ).toMatchObject({
+      msgId: `order:updated:${input.orderId}:1`,
+      data: {
+        id: input.orderId,
+        version: 1,
+        status: 'created',
+        userId: input.userId,
+        expiresAt: newDeadline,
+        ticket: { id: input.ticket.id, price: input.ticket.price },
+      },
+    });
+  });
+
+  test('when the holder asks for a second extension beyond the limit, then the validator refuses it and nothing changes', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION);
+
+    await withWorker(async () => {
+      await handle.executeUpdate(extendHoldUpdate);
+      expect(await refusalOf(handle.executeUpdate(extendHoldUpdate))).toBe('HoldExtensionLimitError');
+      await handle.signal(paymentReceivedSignal, payment(input.orderId));
+      return handle.result();
+    });
+
+    expect(await store.orders.find(input.orderId)).toMatchObject({
+      status: OrderStatus.Complete,
+      expiresAt: plus(input.expiresAt, FIVE_MINUTES),
+      version: 2,
+    });
+    expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:updated']);
+    // a refused update leaves no trace in the history: one extendHold activity only
+    const scheduled = (await handle.fetchHistory()).events?.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extendHold',
+    );
+    expect(scheduled).toHaveLength(1);
+  });
+
+  test('when the order was placed without a hold policy (a workflow from before extensions), then no extension is allowed', async () => {
+    const { input, handle } = await startOrder();
+
+    await withWorker(async () => {
+      expect(await refusalOf(handle.executeUpdate(extendHoldUpdate))).toBe('HoldExtensionLimitError');
+      await handle.signal(paymentReceivedSignal, payment(input.orderId));
+      return handle.result();
+    });
+
+    expect(await store.orders.find(input.orderId)).toMatchObject({ expiresAt: input.expiresAt, version: 1 });
+  });
+
+  test('when a payment arrives after the old deadline but before the new one, then it completes the extended order', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION);
+    const paid = payment(input.orderId);
+
+    const result = await withWorker(async () => {
+      await handle.executeUpdate(extendHoldUpdate);
+      await env.sleep(FIFTEEN_MINUTES + 2 * 60_000); // past the old deadline
+      expect(await handle.query(orderStateQuery)).toMatchObject({ status: OrderStatus.Created });
+      await handle.signal(paymentReceivedSignal, paid);
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', paymentId: paid.id });
+    expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 2 });
+    expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:updated']);
+  });
+
+  test('when the order has ended, then an extension is refused as not active (the adapter maps it to the domain error)', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION);
+    const workflows = temporalOrderWorkflows(env.client, taskQueue);
+
+    await withWorker(async () => {
+      await handle.signal(paymentReceivedSignal, payment(input.orderId));
+      await handle.result();
+      await expect(workflows.extendHold(input.orderId)).rejects.toBeInstanceOf(OrderNotActiveError);
+    });
+
+    expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
+    expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  });
+
+  test('when the adapter extends beyond the limit, then it throws the domain error HoldExtensionLimitError', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION);
+    const workflows = temporalOrderWorkflows(env.client, taskQueue);
+
+    await withWorker(async () => {
+      await workflows.extendHold(input.orderId);
+      const refused = workflows.extendHold(input.orderId);
+      await expect(refused).rejects.toBeInstanceOf(HoldExtensionLimitError);
+      await expect(refused).rejects.toThrow('at most 1 time');
+      await handle.signal(orderCancelledSignal);
+      return handle.result();
+    });
+  });
+
+  test('when the deadline passes while an extension is in flight, then the expiry waits for it and the order ends once, at the new deadline', async () => {
+    // While an activity runs, the test server does not skip time: a short window passes in real time.
+    const WINDOW = 3000;
+    let order: { input: NewOrder; handle: WorkflowHandle<typeof orderWorkflow> } | undefined;
+    const history = async () => (await order!.handle.fetchHistory()).events ?? [];
+    // The extension's activity is held until the old deadline's timer has fired.
+    const racing = extendingAfter(() =>
+      eventually(
+        async () => ((await history()).some((e) => e.timerFiredEventAttributes) ? true : undefined),
+        'the timer of the old deadline to fire',
+      ).then(() => undefined),
+    );
+
+    const result = await withWorker(async () => {
+      order = await startOrder(WINDOW, ONE_EXTENSION);
+      const extended = await order.handle.executeUpdate(extendHoldUpdate);
+      expect(extended.expiresAt).toBe(plus(order.input.expiresAt, FIVE_MINUTES));
+      return order.handle.result();
+    }, racing);
+
+    const { input } = order!;
+    const newDeadline = plus(input.expiresAt, FIVE_MINUTES);
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', expiresAt: newDeadline });
+    expect(await env.currentTimeMs()).toBeGreaterThanOrEqual(Date.parse(newDeadline));
+    expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 2 });
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'order:updated',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+    // the old deadline's timer fired while the extension ran; a second timer held until the new one
+    const kinds = (await history()).flatMap((e) =>
+      e.timerFiredEventAttributes
+        ? ['timer fired']
+        : e.timerStartedEventAttributes
+          ? ['timer started']
+          : e.activityTaskScheduledEventAttributes
+            ? [`${e.activityTaskScheduledEventAttributes.activityType?.name} scheduled`]
+            : e.activityTaskCompletedEventAttributes
+              ? ['activity completed']
+              : [],
+    );
+    expect(kinds).toEqual([
+      'timer started',
+      'extendHold scheduled',
+      'timer fired',
+      'activity completed',
+      'timer started',
+      'timer fired',
+      'expireOrder scheduled',
+      'activity completed',
+    ]);
+  });
+
+  test('when a payment completes the order while an extension is in flight, then the extension is refused and the order ends paid, once', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION);
+    const paid = payment(input.orderId);
+    // What the payments consumer does while the extension's activity starts: decide, then signal.
+    const racing = extendingAfter(async () => {
+      await store.orders.apply(pay(paid));
+      await handle.signal(paymentReceivedSignal, paid);
+    });
+
+    const result = await withWorker(async () => {
+      expect(await refusalOf(handle.executeUpdate(extendHoldUpdate))).toBe('OrderNotActiveError');
+      return handle.result();
+    }, racing);
+
+    expect(result).toMatchObject({
+      status: OrderStatus.Complete,
+      ending: 'paid',
+      paymentId: paid.id,
+      rejectedPaymentIds: [],
+    });
+    expect(await store.orders.find(input.orderId)).toMatchObject({
+      status: OrderStatus.Complete,
+      expiresAt: input.expiresAt,
+      version: 1,
+    });
+    expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  });
 });
 
 const quietLogger = {

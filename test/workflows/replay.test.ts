@@ -1,5 +1,5 @@
 /**
- * Determinism guard: every recorded history (paid, expired, cancelled, late payments) must
+ * Determinism guard: every recorded history (paid, expired, cancelled, late payments, extended) must
  * replay against the current workflow code. Orders sleep for minutes while new versions
  * deploy, so a change to the workflow's steps needs `patched()`, or this test fails.
  * Re-record after an intended, patched change: `npm run record-histories`.
@@ -11,12 +11,13 @@ import { Worker } from '@temporalio/worker';
 const dir = path.join(__dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-test('the recorded histories cover paid, expired, cancelled and late-payment orders', () => {
+test('the recorded histories cover paid, expired, cancelled, late-payment and extended orders', () => {
   expect(files.sort()).toEqual(
     expect.arrayContaining([
       'cancelled.json',
       'duplicate-payments.json',
       'expired.json',
+      'extended.json',
       'paid.json',
       'payment-during-expiry.json',
     ]),
