@@ -84,16 +84,15 @@ async function main(): Promise<void> {
 
   step('2. One hold more than the limit is refused');
   let refused: FullReply | undefined;
-  let held = 1;
-  for (; !refused && held < MAX_TRIES; held++) {
+  let holds = 1; // the order of step 1
+  while (!refused && holds < MAX_TRIES) {
+    holds++;
     const { reply } = await newTicketOrder();
     if (reply.status === 429) refused = reply;
     else expect(reply.status === 201, `POST answered ${reply.status}: ${JSON.stringify(reply.body)}`);
   }
   expect(refused !== undefined, `no hold limit within ${MAX_TRIES} orders`);
-  ok(
-    `hold ${held - 1} refused: 429 ${JSON.stringify(refused.body)}; Retry-After: ${refused.headers.get('retry-after')}`,
-  );
+  ok(`hold ${holds} refused: 429 ${JSON.stringify(refused.body)}; Retry-After: ${refused.headers.get('retry-after')}`);
 
   step('3. An extension moves the deadline: in the API, in the Web UI, on the timer');
   const extended = await api('POST', `/api/orders/${order.id}/extend`);
