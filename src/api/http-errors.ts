@@ -10,8 +10,13 @@ export interface ErrorItem {
 
 export abstract class AppError extends Error {
   abstract readonly statusCode: number;
-  /** Sent as `Retry-After`: when the same request can succeed. */
-  readonly retryAfterSeconds?: number;
+  constructor(
+    message: string,
+    /** Sent as `Retry-After`: when the same request can succeed, when that is known. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
   serialize(): ErrorItem[] {
     return [{ message: this.message }];
   }
@@ -59,12 +64,6 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   override name = 'ConflictError';
   readonly statusCode = 409;
-  constructor(
-    message: string,
-    override readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
 }
 
 /** Well-formed, but it cannot be done as asked (an Idempotency-Key reused with another body). */
@@ -77,12 +76,6 @@ export class UnprocessableContentError extends AppError {
 export class TooManyRequestsError extends AppError {
   override name = 'TooManyRequestsError';
   readonly statusCode = 429;
-  constructor(
-    message: string,
-    override readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
 }
 
 export class PayloadTooLargeError extends AppError {

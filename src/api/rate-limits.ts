@@ -13,7 +13,7 @@
  */
 import SQLite from 'better-sqlite3';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Pool } from 'pg';
+import { guardedPool } from '../store/database';
 import {
   RateLimiterMemory,
   RateLimiterPostgres,
@@ -147,22 +147,23 @@ function sqliteStore(file: string, logger: Logger): Store {
   db.pragma('synchronous = NORMAL');
   return {
     limiter: (keyPrefix, points) =>
-      new RateLimiterSQLite({
-        storeClient: db,
-        storeType: 'better-sqlite3',
-        tableName: TABLE,
-        tableCreated: true,
-        clearExpiredByTimeout: false,
-        keyPrefix,
-        points,
-        duration: RATE_LIMIT_WINDOW_SECONDS,
-      }),
+      new RateLimiterSQLite({ storeClient: db, storeType: 'better-sqlite3', ...tableOptions(keyPrefix, points) }),
     consume: (limiter, key) => whileBusy(logger, () => limiter.consume(key)),
     prune: (before) =>
       whileBusy(logger, async () => void db.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`).run(before)),
     close: async () => void db.close(),
   };
 }
+
+/** Both stores count in migration 0005's table, which expired rows leave on a timer of ours (the library's is off). */
+const tableOptions = (keyPrefix: string, points: number) => ({
+  tableName: TABLE,
+  tableCreated: true,
+  clearExpiredByTimeout: false,
+  keyPrefix,
+  points,
+  duration: RATE_LIMIT_WINDOW_SECONDS,
+});
 
 const isBusy = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test((err as { code?: string }).code ?? '');
 
@@ -181,25 +182,10 @@ async function whileBusy<T>(logger: Logger, attempt: () => Promise<T>): Promise<
 
 /** A small pool of its own, with the store's guards: a dropped connection is a failed count, never a crash. */
 function postgresStore(url: string, logger: Logger): Store {
-  const pool = new Pool({ connectionString: url, max: 4 });
-  pool.on('error', (err) =>
-    logger.warn({ err }, 'idle rate-limit PostgreSQL connection lost; the pool will reconnect'),
-  );
-  pool.on('connect', (client) =>
-    client.on('error', (err) => logger.warn({ err }, 'rate-limit PostgreSQL connection lost while in use')),
-  );
+  const pool = guardedPool(url, 4, logger, 'rate-limit PostgreSQL');
   return {
     limiter: (keyPrefix, points) =>
-      new RateLimiterPostgres({
-        storeClient: pool,
-        storeType: 'pool',
-        tableName: TABLE,
-        tableCreated: true,
-        clearExpiredByTimeout: false,
-        keyPrefix,
-        points,
-        duration: RATE_LIMIT_WINDOW_SECONDS,
-      }),
+      new RateLimiterPostgres({ storeClient: pool, storeType: 'pool', ...tableOptions(keyPrefix, points) }),
     consume: (limiter, key) => limiter.consume(key),
     prune: async (before) => void (await pool.query(`DELETE FROM ${TABLE} WHERE expire < $1`, [before])),
     close: () => pool.end(),

@@ -32,26 +32,22 @@ export interface TicketPayload {
   userId: string;
 }
 
+/** An order as `order:created` and `order:updated` carry it. */
+export interface OrderPayload {
+  id: string;
+  version: number;
+  status: string;
+  userId: string;
+  expiresAt: string;
+  ticket: { id: string; price: number };
+}
+
 export interface EventPayloads {
   [Subjects.TicketCreated]: TicketPayload;
   [Subjects.TicketUpdated]: TicketPayload & { orderId?: string };
-  [Subjects.OrderCreated]: {
-    id: string;
-    version: number;
-    status: string;
-    userId: string;
-    expiresAt: string;
-    ticket: { id: string; price: number };
-  };
+  [Subjects.OrderCreated]: OrderPayload;
   /** The order changed while active (its hold was extended): the shape of `order:created`. */
-  [Subjects.OrderUpdated]: {
-    id: string;
-    version: number;
-    status: string;
-    userId: string;
-    expiresAt: string;
-    ticket: { id: string; price: number };
-  };
+  [Subjects.OrderUpdated]: OrderPayload;
   [Subjects.OrderCancelled]: { id: string; version: number; ticket: { id: string } };
   [Subjects.ExpirationComplete]: { orderId: string };
   [Subjects.PaymentCreated]: Payment;

@@ -11,17 +11,7 @@ import type { DatabaseKind, Db, Tables } from './schema';
 /** Opens the configured database: an embedded SQLite file by default, PostgreSQL for production. */
 export function openDatabase(database: Config['database'], log: Logger): { db: Db; kind: DatabaseKind } {
   if (database.kind === 'postgres') {
-    const pool = new Pool({ connectionString: database.url, max: 10 });
-    // The server may drop an idle connection (restart, failover, pg_terminate_backend). pg
-    // reports that on the pool, and an unheard 'error' event would crash the process; the
-    // pool has already discarded the client and opens a fresh one for the next query.
-    pool.on('error', (err) => log.warn({ err }, 'idle PostgreSQL connection lost; the pool will reconnect'));
-    // A connection that drops while checked out (mid-query, or between a query and its release)
-    // emits 'error' on its client, where the pool does not listen: heard here, the query fails
-    // (and is retried by its caller) instead of the process crashing.
-    pool.on('connect', (client) =>
-      client.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost while in use')),
-    );
+    const pool = guardedPool(database.url, 10, log, 'PostgreSQL');
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });
@@ -36,6 +26,23 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
     db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) }),
     kind: 'sqlite',
   };
+}
+
+/**
+ * A pg pool whose lost connections are failed queries, never a crashed process. The server may
+ * drop an idle connection (restart, failover, pg_terminate_backend): pg reports that on the pool,
+ * and an unheard 'error' event would crash the process; the pool has already discarded the client
+ * and opens a fresh one for the next query. A connection that drops while checked out emits
+ * 'error' on its client, where the pool does not listen: heard here, the query fails (and is
+ * retried by its caller).
+ */
+export function guardedPool(url: string, max: number, log: Logger, what: string): Pool {
+  const pool = new Pool({ connectionString: url, max });
+  pool.on('error', (err) => log.warn({ err }, `idle ${what} connection lost; the pool will reconnect`));
+  pool.on('connect', (client) =>
+    client.on('error', (err) => log.warn({ err }, `${what} connection lost while in use`)),
+  );
+  return pool;
 }
 
 /**
