@@ -51,7 +51,7 @@ export function temporalOrderWorkflows(client: Pick<Client, 'workflow'>, taskQue
             `**Order** ${order.orderId}`,
             `**User** ${order.userId}`,
             `**Ticket** ${order.ticket.title} (id ${order.ticket.id}), price ${formatPrice(order.ticket.price)}`,
-            `**Expires at** ${order.expiresAt}`,
+            `**Expires at** ${order.expiresAt} (as placed; an extension moves it: see Current Details)`,
           ].join('\n\n'),
         });
       } catch (err) {

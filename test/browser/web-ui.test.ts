@@ -135,4 +135,19 @@ if (!hasBrowser) {
     await shown('Cancelled by the user; the ticket is free again.');
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-order-cancelled.png'), fullPage: true });
   });
+
+  test("when the holder extends the order, then its page shows the new deadline in the workflow's current details", async () => {
+    const order = await createOrder('Extended opera', 48);
+    const workflowId = orderWorkflowId(order.id);
+    const extended = await system.request('POST', `/api/orders/${order.id}/extend`, { headers: { cookie } });
+    expect(extended.status).toBe(200);
+    const { expiresAt } = extended.body as { expiresAt: string };
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.parse(order.expiresAt));
+
+    await page.goto(`${ui}/namespaces/default/workflows/${workflowId}`);
+    await page.getByText('Running', { exact: true }).first().waitFor();
+    await page.getByText('User Metadata').click();
+    await shown(`Waiting for payment until ${expiresAt} (extended once)`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'web-ui-order-extended.png'), fullPage: true });
+  });
 });
