@@ -64,6 +64,8 @@ const schema = z.object({
     .max(31 * 24 * 3600)
     .default(900),
   MAX_ACTIVE_ORDERS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(10),
+  // How long a POST holds its Idempotency-Key before a retry may take over (the attempt died).
+  IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // POST /api/orders/:orderId/extend: how many times, and by how much each time (at most a day).
   MAX_HOLD_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(1),
   ORDER_EXTENSION_SECONDS: z.coerce
@@ -111,6 +113,8 @@ export type Config = Readonly<{
   orderExpirationSeconds: number;
   /** The hold limit: a user's active orders at once. */
   maxActiveOrdersPerUser: number;
+  /** An Idempotency-Key's lease: a retry within it gets 409, after it takes over. */
+  idempotencyLeaseSeconds: number;
   /** Fixed in each new order: the API puts it in the workflow's input (the worker reads nothing). */
   holdPolicy: { maxExtensions: number; extensionSeconds: number };
   outboxPollMs: number;
@@ -163,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : { kind: 'sqlite' as const, file: path.resolve(e.DATA_DIR, 'orders.sqlite') },
     orderExpirationSeconds: e.ORDER_EXPIRATION_SECONDS,
     maxActiveOrdersPerUser: e.MAX_ACTIVE_ORDERS_PER_USER,
+    idempotencyLeaseSeconds: e.IDEMPOTENCY_LEASE_SECONDS,
     holdPolicy: { maxExtensions: e.MAX_HOLD_EXTENSIONS, extensionSeconds: e.ORDER_EXTENSION_SECONDS },
     outboxPollMs: e.OUTBOX_POLL_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,

@@ -44,7 +44,9 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
       holdPolicy: config.holdPolicy,
       logger,
     });
-    const idempotency = new IdempotentOrders(store.idempotency, orders, logger);
+    const idempotency = new IdempotentOrders(store.idempotency, orders, logger, {
+      leaseMs: config.idempotencyLeaseSeconds * 1000,
+    });
     resources.add('idempotency key pruning', idempotency.keepPruned(), (stop) => stop());
     // After the store: its migrations made the limits' table. Closed after the HTTP server (added first).
     const limits = resources.add(
