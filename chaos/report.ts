@@ -13,6 +13,7 @@ const TITLES: Record<Invariant, string> = {
   7: 'a payment published before expiresAt completes the order',
   8: 'a poison message never holds up other messages',
   tickets: 'the ticket copy ends at the last version published (early updates come again)',
+  idempotency: 'one Idempotency-Key, one order, however its tries end',
   crash: 'no process exits by itself',
 };
 const EXAMPLES = 6;
@@ -32,7 +33,7 @@ export function report(options: ChaosOptions, { anomalies, evidence }: Verdict):
     `== chaos: seed ${options.seed}, ${options.db}, ${options.minutes} min of workload, ${options.windowSeconds} s window ==`,
   );
   print(
-    `orders: ${orders.length} in the database (${ledger.posts.created} answered 201, ${ledger.posts.recovered} found after a lost answer); ` +
+    `orders: ${orders.length} in the database (${ledger.posts.created} answered 201, ${ledger.posts.replayed} of them replayed for a retried Idempotency-Key, ${ledger.posts.recovered} found after a lost answer); ` +
       `by status: ${tally(orders.map((o) => o.status))}; tombstones ${db.orders.length - orders.length}`,
   );
   print(

@@ -9,6 +9,7 @@ import type { Ledger } from '../workload/ledger';
 import { readDatabase } from './database-reader';
 import { checkEvents } from './events';
 import type { Anomaly, Evidence } from './evidence';
+import { checkIdempotency } from './idempotency';
 import { checkIsolation } from './isolation';
 import { checkLifecycle } from './lifecycle';
 import { checkPayments } from './payments';
@@ -41,6 +42,7 @@ export async function check(stack: ChaosStack, ledger: Ledger, graceMs: number):
       ...checkEvents(evidence),
       ...checkPayments(evidence),
       ...checkIsolation(evidence),
+      ...checkIdempotency(evidence),
       ...checkPoison(evidence),
       ...evidence.crashes.filter((c) => !duringFault(c, ledger)).map(crashed),
     ];

@@ -19,6 +19,8 @@ export interface Reply {
   /** 0: no answer (connection refused or reset, or no answer within the timeout). */
   status: number;
   body: unknown;
+  /** The API's stored answer to an earlier request with the same Idempotency-Key. */
+  replayed?: boolean;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -42,6 +44,7 @@ export class ApiClient {
       });
       const text = await res.text();
       reply = { status: res.status, body: text ? parseJson(text) : undefined };
+      if (res.headers.get('idempotent-replayed') === 'true') reply.replayed = true;
     } catch {
       reply = { status: 0, body: undefined };
     }
@@ -50,20 +53,22 @@ export class ApiClient {
   }
 
   /**
-   * As `user`, retrying while there is no answer or a 5xx. `ambiguous`: some try got no answer or a
-   * 5xx, so a POST may have been recorded although its answer was lost.
+   * As `user`, retrying while there is no answer, a 5xx, or a 409 (an Idempotency-Key still in
+   * use by an earlier try). `ambiguous`: some try got no answer or a 5xx, so a POST may have been
+   * recorded although its answer was lost.
    */
   async asUser(
     user: User,
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<{ reply: Reply; ambiguous: boolean }> {
     const deadline = Date.now() + RETRY_FOR_MS;
     let ambiguous = false;
     for (;;) {
-      const reply = await this.send(method, path, { cookie: user.cookie }, body);
-      const retry = reply.status === 0 || reply.status >= 500;
+      const reply = await this.send(method, path, { ...headers, cookie: user.cookie }, body);
+      const retry = reply.status === 0 || reply.status >= 500 || reply.status === 409;
       if (!retry || Date.now() > deadline) return { reply, ambiguous };
       ambiguous = true;
       await sleep(500);

@@ -15,6 +15,18 @@ export interface PlacedOrder {
   recovered: boolean;
 }
 
+/** One 201 answer to a POST with an Idempotency-Key (every try of one POST carries the same key). */
+export interface KeyedAnswer {
+  key: string;
+  userId: string;
+  ticketId: string;
+  orderId: string;
+  replayed: boolean;
+  /** When the POST's first try was sent, and when this answer came. */
+  sentAt: number;
+  answeredAt: number;
+}
+
 export interface PaymentSent {
   paymentId: string;
   orderId: string;
@@ -68,6 +80,7 @@ export interface FaultDone {
 
 export class Ledger {
   readonly placed = new Map<string, PlacedOrder>();
+  readonly keyedAnswers: KeyedAnswer[] = [];
   readonly payments: PaymentSent[] = [];
   readonly deletes: DeleteSent[] = [];
   readonly intrusions: IntrusionAttempt[] = [];
@@ -78,7 +91,7 @@ export class Ledger {
   readonly ticketVersions = new Map<string, { version: number; title: string; price: number }>();
   /** `METHOD status` -> how many answers (0: no answer). */
   readonly answers: Record<string, number> = {};
-  posts = { tried: 0, created: 0, reserved: 0, unknownTicket: 0, gaveUp: 0, recovered: 0 };
+  posts = { tried: 0, created: 0, replayed: 0, reserved: 0, unknownTicket: 0, gaveUp: 0, recovered: 0 };
 
   answered(method: string, status: number): void {
     const key = `${method} ${status}`;
@@ -88,6 +101,7 @@ export class Ledger {
   toJSON(): object {
     return {
       placed: [...this.placed.values()],
+      keyedAnswers: this.keyedAnswers,
       payments: this.payments,
       deletes: this.deletes,
       intrusions: this.intrusions,

@@ -27,18 +27,41 @@ export class OrderLives {
 
   /** POSTs the order; its fate follows. `key` names its payments (`pay-<key>-a`, `-b`). */
   async live(user: User, ticketId: string, fate: Fate, key: string): Promise<void> {
-    const order = await this.place(user, ticketId);
+    const order = await this.place(user, ticketId, `order-${key}`);
     if (!order) return;
     await this.follow(user, order, fate, key);
     await sleepUntil(order.expiresAt + 2000);
     await this.observe(user, order.orderId);
   }
 
-  async place(user: User, ticketId: string): Promise<PlacedOrder | undefined> {
+  /** POSTs with an Idempotency-Key, which every retry of it carries: however the tries end, one order. */
+  async place(user: User, ticketId: string, idempotencyKey: string): Promise<PlacedOrder | undefined> {
     const { posts } = this.ledger;
     posts.tried++;
-    const { reply, ambiguous } = await this.api.asUser(user, 'POST', '/api/orders', { ticketId });
-    if (reply.status === 201) return this.record(user, reply.body as OrderBody, false);
+    const sentAt = Date.now();
+    const { reply, ambiguous } = await this.api.asUser(
+      user,
+      'POST',
+      '/api/orders',
+      { ticketId },
+      {
+        'idempotency-key': idempotencyKey,
+      },
+    );
+    if (reply.status === 201) {
+      const body = reply.body as OrderBody;
+      this.ledger.keyedAnswers.push({
+        key: idempotencyKey,
+        userId: user.id,
+        ticketId,
+        orderId: body.id,
+        replayed: reply.replayed === true,
+        sentAt,
+        answeredAt: Date.now(),
+      });
+      if (reply.replayed) posts.replayed++;
+      return this.record(user, body, false);
+    }
     if (reply.status === 404) posts.unknownTicket++;
     else if (reply.status === 400) posts.reserved++;
     else posts.gaveUp++;

@@ -54,6 +54,9 @@ export function serviceEnv(s: ServiceSettings): NodeJS.ProcessEnv {
     MAX_ACTIVE_ORDERS_PER_USER: '1000000',
     RATE_LIMIT_PER_MINUTE: '0',
     RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+    // The chaos run's clients retry a POST for 30 s: a shorter lease lets a retry take over the
+    // Idempotency-Key of an attempt whose API was killed, within that time.
+    IDEMPOTENCY_LEASE_SECONDS: '5',
     LOG_LEVEL: 'warn',
     WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
   };
