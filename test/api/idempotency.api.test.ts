@@ -8,21 +8,19 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { buildApp } from '../../src/api/app';
-import { IdempotentOrders } from '../../src/api/idempotency';
 import { place } from '../../src/orders/decisions';
 import { HoldLimitReachedError } from '../../src/orders/errors';
 import type { NewOrder, Order } from '../../src/orders/order';
-import { OrderService } from '../../src/orders/order-service';
 import type { OrderRepository } from '../../src/orders/ports';
 import type { Store } from '../../src/store';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { eventually } from '../../scripts/lib/eventually';
 import { fullRequester, listen } from '../support/api';
-import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
 import { databases, type TestDatabase } from '../support/database';
 import { newId } from '../support/orders';
+import { appOver, orderServiceOver } from '../support/service';
 
 const logger = pino({ level: 'silent' });
 const MAX_HOLDS = 3;
@@ -62,19 +60,14 @@ describe.each(databases)('POST /api/orders on %s', (_engine, openStore) => {
 
   /** An API instance over the database; `orders` replaces its repository (a dying process). */
   async function api(options: { orders?: OrderRepository; leaseMs?: number } = {}) {
-    const service = new OrderService({
-      orders: options.orders ?? store.orders,
-      tickets: store.tickets,
-      workflows: temporalOrderWorkflows(temporal, taskQueue),
-      expirationSeconds: 900,
-      maxActiveOrdersPerUser: MAX_HOLDS,
-      holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
+    const service = orderServiceOver(
+      { orders: options.orders ?? store.orders, tickets: store.tickets },
+      temporalOrderWorkflows(temporal, taskQueue),
       logger,
-    });
-    const idempotency = new IdempotentOrders(store.idempotency, service, logger, {
-      leaseMs: options.leaseMs ?? 30_000,
-    });
-    const server = await listen(buildApp({ orders: service, idempotency, jwtKey: TEST_JWT_KEY, logger }));
+      { maxActiveOrdersPerUser: MAX_HOLDS },
+    );
+    const idempotencyOptions = { leaseMs: options.leaseMs ?? 30_000 };
+    const server = await listen(appOver(store, service, logger, { idempotencyOptions }));
     apps.push(server);
     return fullRequester(server.baseUrl);
   }

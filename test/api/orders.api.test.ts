@@ -5,11 +5,8 @@
  */
 import jwt from 'jsonwebtoken';
 import pino from 'pino';
-import { buildApp } from '../../src/api/app';
-import { IdempotentOrders } from '../../src/api/idempotency';
 import { pay } from '../../src/orders/decisions';
 import { RetryLaterError } from '../../src/orders/errors';
-import { OrderService } from '../../src/orders/order-service';
 import type { OrderWorkflows } from '../../src/orders/ports';
 import { createStore, type Store } from '../../src/store';
 import { openDatabase } from '../../src/store/database';
@@ -19,6 +16,7 @@ import { sessionCookieForUser, TEST_JWT_KEY, tokenFor } from '../support/auth';
 import { databases, postgresStore, type TestDatabase } from '../support/database';
 import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
 import { newId, outboxSubjects } from '../support/orders';
+import { appOver, orderServiceOver } from '../support/service';
 
 class RecordingWorkflows implements OrderWorkflows {
   started: NewOrder[] = [];
@@ -48,23 +46,7 @@ class RecordingWorkflows implements OrderWorkflows {
 }
 
 const serviceOver = (store: Store, workflows: OrderWorkflows, logger: pino.Logger) =>
-  new OrderService({
-    orders: store.orders,
-    tickets: store.tickets,
-    workflows,
-    expirationSeconds: 900,
-    maxActiveOrdersPerUser: 10,
-    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
-    logger,
-  });
-
-const appOver = (store: Store, orders: OrderService, logger: pino.Logger) =>
-  buildApp({
-    orders,
-    idempotency: new IdempotentOrders(store.idempotency, orders, logger),
-    jwtKey: TEST_JWT_KEY,
-    logger,
-  });
+  orderServiceOver(store, workflows, logger);
 
 describe.each(databases)('the REST API on %s', (_engine, openStore) => {
   let db: TestDatabase;

@@ -5,19 +5,17 @@
  */
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
-import { IdempotentOrders } from '../../src/api/idempotency';
-import { buildApp } from '../../src/api/app';
 import { openRateLimits, type RateLimits } from '../../src/api/rate-limits';
 import type { TrustProxy } from '../../src/config';
 import { healthRoutes } from '../../src/health';
-import { OrderService } from '../../src/orders/order-service';
 import type { OrderWorkflows } from '../../src/orders/ports';
 import { inTransaction } from '../../src/store/transactions';
 import { listen } from '../support/api';
-import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
 import { capturingLogger, type LogLine } from '../support/logs';
 import { databases, type TestDatabase } from '../support/database';
 import { newId } from '../support/orders';
+import { appOver, orderServiceOver } from '../support/service';
 
 const noWorkflows: OrderWorkflows = {
   start: () => Promise.resolve(),
@@ -59,21 +57,9 @@ describe.each(databases)('rate limits on %s', (_engine, openStore) => {
   ) {
     const logger = options.logger ?? pino({ level: 'silent' });
     const rateLimits = openRateLimits({ database: db.config, ...limits, logger });
-    const orders = new OrderService({
-      orders: db.store.orders,
-      tickets: db.store.tickets,
-      workflows: noWorkflows,
-      expirationSeconds: 900,
-      maxActiveOrdersPerUser: 10,
-      holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
-      logger,
-    });
+    const orders = orderServiceOver(db.store, noWorkflows, logger);
     const publicRoutes = healthRoutes({ database: () => Promise.resolve() });
-    const app: Express = buildApp({
-      orders,
-      idempotency: new IdempotentOrders(db.store.idempotency, orders, logger),
-      jwtKey: TEST_JWT_KEY,
-      logger,
+    const app: Express = appOver(db.store, orders, logger, {
       limits: rateLimits,
       publicRoutes,
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),

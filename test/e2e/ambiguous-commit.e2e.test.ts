@@ -6,16 +6,14 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { buildApp } from '../../src/api/app';
-import { IdempotentOrders } from '../../src/api/idempotency';
-import { OrderService } from '../../src/orders/order-service';
 import { openStore, type Store } from '../../src/store';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { listen, type Requester } from '../support/api';
-import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
 import { sqliteStore, type TestDatabase } from '../support/database';
 import { newId } from '../support/orders';
+import { appOver, orderServiceOver } from '../support/service';
 
 const logger = pino({ level: 'silent' });
 let db: TestDatabase;
@@ -35,23 +33,8 @@ beforeAll(async () => {
   });
   temporal = new Client({ connection: await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS }) });
   const workflows = temporalOrderWorkflows(temporal, `orders-ambiguous-${newId()}`); // no worker: it stays running
-  const service = new OrderService({
-    orders: store.orders,
-    tickets: store.tickets,
-    workflows,
-    expirationSeconds: 900,
-    maxActiveOrdersPerUser: 10,
-    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
-    logger,
-  });
-  ({ request, close } = await listen(
-    buildApp({
-      orders: service,
-      idempotency: new IdempotentOrders(store.idempotency, service, logger),
-      jwtKey: TEST_JWT_KEY,
-      logger,
-    }),
-  ));
+  const service = orderServiceOver(store, workflows, logger);
+  ({ request, close } = await listen(appOver(store, service, logger)));
 });
 
 afterAll(async () => {

@@ -7,13 +7,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { place } from '../../src/orders/decisions';
 import { TicketAlreadyReservedError } from '../../src/orders/errors';
-import { OrderService } from '../../src/orders/order-service';
 import type { OrderWorkflows } from '../../src/orders/ports';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { sqliteStore, type TestDatabase } from '../support/database';
 import { capturingLogger } from '../support/logs';
 import { newId } from '../support/orders';
+import { orderServiceOver } from '../support/service';
 
 let db: TestDatabase;
 let temporal: Client;
@@ -45,15 +45,7 @@ test('when an order loses its ticket to another and its workflow has already end
     },
   };
   const { logger, lines } = capturingLogger();
-  const service = new OrderService({
-    orders: db.store.orders,
-    tickets: db.store.tickets,
-    workflows,
-    expirationSeconds: 900,
-    maxActiveOrdersPerUser: 10,
-    holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
-    logger,
-  });
+  const service = orderServiceOver(db.store, workflows, logger);
 
   await expect(service.placeOrder(newId(), ticket.id)).rejects.toBeInstanceOf(TicketAlreadyReservedError);
 
