@@ -5,6 +5,7 @@
  * events as they arrive. With --pay, it pays a few seconds in (as the payments service would).
  * Tip: `ORDER_EXPIRATION_SECONDS=30 npm run dev` for a short window.
  */
+import { randomBytes } from 'node:crypto';
 import { ObjectId } from 'bson';
 import jwt from 'jsonwebtoken';
 import { connect, type NatsConnection } from 'nats';
@@ -18,6 +19,7 @@ const API = process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const UI = (process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233').replace(/\/$/, '');
 const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
+const ZIPKIN = `http://127.0.0.1:${process.env.ZIPKIN_PORT ?? 9411}`;
 const pay = process.argv.includes('--pay');
 const c = {
   bold: '\x1b[1m',
@@ -48,10 +50,13 @@ async function main(): Promise<void> {
     algorithm: 'HS256',
   });
   const cookie = sessionCookie(token);
+  // The demo's own trace: with `npm run dev -- --tracing`, the order's whole life joins it (W3C traceparent).
+  const traceId = randomBytes(16).toString('hex');
+  const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${API}${path}`, {
       method,
-      headers: { cookie, 'content-type': 'application/json' },
+      headers: { cookie, 'content-type': 'application/json', traceparent },
       body: body === undefined ? undefined : JSON.stringify(body),
     }).catch(() => fail(`Lost the API at ${API}. Is \`npm run dev\` still running?`));
     const text = await res.text();
@@ -105,6 +110,12 @@ async function main(): Promise<void> {
   const order = res.body as Order;
   watching.orderId = order.id;
   console.log(`${at()} 201 ${JSON.stringify(order)}`);
+
+  const tracing = await fetch(`${ZIPKIN}/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
+  if (tracing) console.log(`   its trace (Zipkin): ${c.cyan}${ZIPKIN}/zipkin/traces/${traceId}${c.reset}`);
 
   step('3. Its workflow in the Temporal Web UI');
   console.log(`   ${c.cyan}${UI}/namespaces/${NAMESPACE}/workflows/${orderWorkflowId(order.id)}${c.reset}`);

@@ -3,8 +3,10 @@
  * Starts and supervises the Temporal dev server (+ Web UI), nats-server with JetStream,
  * the worker and the API; Ctrl-C stops them all, and the data folder keeps every order
  * (and its durable timer) for the next run.
+ * `npm run dev -- --tracing` also starts Zipkin (ZIPKIN_PORT, default 9411) and sends every
+ * process's traces to it: one trace per order, from the POST to its events.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
 import {
@@ -12,7 +14,9 @@ import {
   ROOT,
   startNatsServer,
   startTemporalDevServer,
+  startZipkin,
   waitForPort,
+  zipkinUrls,
   type ServerProcess,
 } from './lib/servers';
 
@@ -21,11 +25,14 @@ const c = { dim: '\x1b[2m', bold: '\x1b[1m', cyan: '\x1b[36m', yellow: '\x1b[33m
 const say = (msg: string) => console.log(`${c.cyan}[dev]${c.reset} ${msg}`);
 
 async function main(): Promise<void> {
+  const tracing = process.argv.includes('--tracing');
+  const zipkinPort = Number(process.env.ZIPKIN_PORT ?? 9411);
   const jwtFromEnv = Boolean(process.env.JWT_KEY);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     JWT_KEY: process.env.JWT_KEY ?? DEV_JWT_KEY,
     LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
+    ...(tracing ? { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: zipkinUrls(zipkinPort).spans } : {}),
   };
   let config;
   try {
@@ -48,6 +55,7 @@ async function main(): Promise<void> {
     [natsPort, 'NATS'],
     [config.port, 'the API'],
     [config.workerHealthPort, "the worker's health checks"],
+    [tracing ? zipkinPort : 0, 'Zipkin (ZIPKIN_PORT)'],
   ] as const) {
     if (port === 0) continue;
     if (await isPortOpen(port)) {
@@ -79,6 +87,11 @@ async function main(): Promise<void> {
     output: 'ignore',
   });
   servers.push(temporal, nats);
+  if (tracing) {
+    execFileSync('bash', [path.join(ROOT, 'scripts', 'setup.sh'), '--tracing'], { stdio: 'inherit' });
+    say(`starting Zipkin on ${zipkinPort} (in memory; traces of this run only)`);
+    servers.push(startZipkin({ port: zipkinPort }));
+  }
   for (const s of servers) {
     s.child.once('exit', (code) => {
       if (!stopping) {
@@ -90,6 +103,7 @@ async function main(): Promise<void> {
   await Promise.all([
     waitForPort(temporalPort, 'Temporal', 60_000, temporal),
     waitForPort(natsPort, 'nats-server', 20_000, nats),
+    tracing && waitForPort(zipkinPort, 'Zipkin', 120_000, servers[2]),
   ]);
 
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -119,7 +133,7 @@ async function main(): Promise<void> {
 ${c.bold}The order service is running.${c.reset}
   API             http://localhost:${config.port}/api/orders
   Temporal Web UI ${config.temporal.uiUrl}/namespaces/${ns}/workflows
-  Temporal        ${config.temporal.connection.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
+${tracing ? `  Traces (Zipkin) ${zipkinUrls(zipkinPort).ui}  ${c.dim}(npm run demo prints each order's trace link)${c.reset}\n` : ''}  Temporal        ${config.temporal.connection.address} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})
   NATS            ${config.nats.url} (JetStream stream "${config.nats.stream}", monitoring http://127.0.0.1:8222)
   Database        ${config.database.kind === 'sqlite' ? config.database.file : 'PostgreSQL (DATABASE_URL)'}
   Order window    ${config.orderExpirationSeconds} s (ORDER_EXPIRATION_SECONDS)

