@@ -8,7 +8,8 @@
  * config names (OTLP over HTTP, or Zipkin), HTTP and Express instrumentation for the API, and
  * Temporal's OpenTelemetry plugin (client, activity and workflow interceptors; see `plugin`).
  */
-import { createRequire } from 'node:module';
+import http from 'node:http';
+import https from 'node:https';
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
@@ -109,11 +110,15 @@ async function exporterFor({ exporter, endpoint }: TracingConfig): Promise<SpanE
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * HTTP (a server span per request, with the caller's traceparent if it sent one) and Express (the
- * route, and a span per middleware). Instrumentations patch a module as it is required; `http` and
- * `express` are already loaded when a process starts (config.ts validates TRUST_PROXY with express),
- * so each is required once more here, through the instrumentations' hook, which patches the loaded
- * module in place: this runs before the API builds its app and its server, so both are traced.
+ * HTTP: a server span per request, continuing the caller's `traceparent` if it sent one. An
+ * instrumentation's require hook patches a module as it is loaded after the hook; `http` is always
+ * loaded before (a process reads its config first), and a test runner's own module loader passes no
+ * hook at all. So the loaded `http` and `https` are patched here, in place, through the
+ * instrumentation's own module definitions (as bundler integrations do): before the API creates its
+ * server. Patching is idempotent (a wrapped function is unwrapped first), so a later require through
+ * the hook does not patch twice. Express: @opentelemetry/instrumentation-express 0.47 patches
+ * express 4 only (`>=4 <5`), so with express 5 it adds nothing yet; the HTTP span is named by the
+ * route it matched here instead.
  */
 async function instrumentHttp(): Promise<() => void> {
   const [{ registerInstrumentations }, { HttpInstrumentation }, { ExpressInstrumentation }] = await Promise.all([
@@ -121,18 +126,30 @@ async function instrumentHttp(): Promise<() => void> {
     import('@opentelemetry/instrumentation-http'),
     import('@opentelemetry/instrumentation-express'),
   ]);
-  const uninstrument = registerInstrumentations({
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]!),
-        // The API calls nothing over HTTP but the exporter, whose own requests are never traced.
-        disableOutgoingRequestInstrumentation: true,
-      }),
-      new ExpressInstrumentation(),
-    ],
+  const httpInstrumentation = new HttpInstrumentation({
+    ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]!),
+    // The API calls nothing over HTTP but the exporter, whose own requests are never traced.
+    disableOutgoingRequestInstrumentation: true,
+    // What the express instrumentation would add: the route the request matched (Express has set
+    // req.route and req.baseUrl by the time the response ends), so that spans group by route.
+    applyCustomAttributesOnSpan: (span, request) => {
+      const { method, route, baseUrl } = request as { method?: string; route?: { path?: unknown }; baseUrl?: string };
+      if (route?.path === undefined) return;
+      const pattern = `${baseUrl ?? ''}${String(route.path)}`;
+      span.setAttribute('http.route', pattern);
+      span.updateName(`${method ?? 'HTTP'} ${pattern}`);
+    },
   });
-  const load = createRequire(__filename);
-  for (const name of ['http', 'https', 'express']) load(name);
+  const uninstrument = registerInstrumentations({
+    instrumentations: [httpInstrumentation, new ExpressInstrumentation()],
+  });
+  const loaded: Record<string, object> = { http, https };
+  for (const definition of httpInstrumentation.getModuleDefinitions()) {
+    const moduleExports = loaded[definition.name];
+    if (!moduleExports || !definition.patch) continue;
+    definition.moduleExports = moduleExports; // for the unpatch on shutdown
+    definition.patch(moduleExports, process.versions.node);
+  }
   return uninstrument;
 }
 
