@@ -10,14 +10,18 @@ import { SpanKind } from '@opentelemetry/api';
 import { headers as natsHeaders } from 'nats';
 import { eventually } from '../../scripts/lib/eventually';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { traceContext } from '../../src/logger';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
+import { capturingLogger } from '../support/logs';
 import { CoreNatsPeer } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
 const exporter = new InMemorySpanExporter();
+// The processes' own mixin (logger.ts): the active span's ids on each line.
+const { logger, lines } = capturingLogger('info', { mixin: traceContext });
 let system: TestSystem;
 let peer: CoreNatsPeer;
 /** What a core NATS subscriber (another service) receives, with the trace header. */
@@ -25,7 +29,7 @@ const received: Array<{ subject: string; data: Record<string, unknown>; tracepar
 const cookie = sessionCookieForUser(newId());
 
 beforeAll(async () => {
-  system = await startSystem({ database: 'sqlite', expirationSeconds: 2, spanExporter: exporter });
+  system = await startSystem({ database: 'sqlite', expirationSeconds: 2, spanExporter: exporter, logger });
   peer = await CoreNatsPeer.connect(system.config.nats.url);
   for (const subject of ['order:created', 'expiration:complete', 'order:cancelled', 'order:updated']) {
     const sub = peer.nc.subscribe(subject);
@@ -164,4 +168,9 @@ test('when payment:created comes with a traceparent, then it is handled in that 
     'the signal to the workflow in the payments trace',
   );
   expect(descends(signal, consumed, traceOf(paymentsTraceId))).toBe(true);
+  // What the worker logged while handling it is in the trace too.
+  expect(lines.find((l) => l.msg === 'payment decided' && l.orderId === orderId)).toMatchObject({
+    trace_id: paymentsTraceId,
+    span_id: consumed.spanContext().spanId,
+  });
 });
