@@ -146,7 +146,7 @@ export type Config = Readonly<{
 
 export interface TracingConfig {
   exporter: 'otlp' | 'zipkin';
-  /** The full URL spans are sent to (OTLP over HTTP/protobuf: .../v1/traces; Zipkin: .../api/v2/spans). */
+  /** The full URL spans are sent to (OTLP over HTTP, JSON: .../v1/traces; Zipkin: .../api/v2/spans). */
   endpoint: string;
   /** OTEL_SERVICE_NAME; unset, each process names itself (`orders-api`, `orders-worker`). */
   serviceName?: string;
