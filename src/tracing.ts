@@ -54,7 +54,11 @@ export async function startTracing(
   options: TracingOptions,
 ): Promise<Tracing | undefined> {
   if (!config && !options.exporter) return undefined;
-  sdk ??= createSdk(config, options);
+  // A set-up that failed is not kept: the next start tries again.
+  sdk ??= createSdk(config, options).catch((err: unknown) => {
+    sdk = undefined;
+    throw err;
+  });
   const current = await sdk;
   current.users += 1;
   if (options.instrumentHttp && !current.uninstrument) current.uninstrument = await instrumentHttp();
