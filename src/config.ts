@@ -36,6 +36,11 @@ const trustProxy = z
     }
   });
 
+/** An http(s) URL: where spans are sent. */
+function httpUrl(name: string) {
+  return z.url({ protocol: /^https?$/, error: `${name} must be an http:// or https:// URL` });
+}
+
 const schema = z.object({
   PORT: port.default(3000),
   WORKER_HEALTH_PORT: port.default(3001),
@@ -98,6 +103,14 @@ const schema = z.object({
   TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  // OpenTelemetry tracing (the standard OTEL_* names): unset or `none`, no SDK is loaded at all.
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'zipkin', 'none'], { error: 'OTEL_TRACES_EXPORTER must be otlp, zipkin or none (unset: off)' })
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl('OTEL_EXPORTER_OTLP_ENDPOINT').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT').optional(),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: httpUrl('OTEL_EXPORTER_ZIPKIN_ENDPOINT').optional(),
 });
 
 export type LogLevel = z.infer<typeof schema>['LOG_LEVEL'];
@@ -127,7 +140,20 @@ export type Config = Readonly<{
   /** Which proxies' X-Forwarded-For is believed for the client's address (the per-IP limit's key). */
   trustProxy: TrustProxy;
   log: { level: LogLevel; format: 'json' | 'pretty' };
+  /** Where spans go (OTEL_TRACES_EXPORTER); absent: tracing is off, and no OpenTelemetry SDK is loaded. */
+  tracing?: TracingConfig;
 }>;
+
+export interface TracingConfig {
+  exporter: 'otlp' | 'zipkin';
+  /** The full URL spans are sent to (OTLP over HTTP, JSON: .../v1/traces; Zipkin: .../api/v2/spans). */
+  endpoint: string;
+  /** OTEL_SERVICE_NAME; unset, each process names itself (`orders-api`, `orders-worker`). */
+  serviceName?: string;
+}
+
+const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+const DEFAULT_ZIPKIN_ENDPOINT = 'http://localhost:9411/api/v2/spans';
 
 export interface TemporalConfig {
   /** What NativeConnection.connect takes: address, TLS (files already read), API key, gRPC metadata. */
@@ -176,6 +202,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: { perUserPerMinute: e.RATE_LIMIT_PER_MINUTE, perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE },
     trustProxy: e.TRUST_PROXY,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+    ...(e.OTEL_TRACES_EXPORTER && e.OTEL_TRACES_EXPORTER !== 'none'
+      ? {
+          tracing: {
+            exporter: e.OTEL_TRACES_EXPORTER,
+            // The specification's rule: the per-signal variable is the URL as it is; the general one gets /v1/traces.
+            endpoint:
+              e.OTEL_TRACES_EXPORTER === 'zipkin'
+                ? (e.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? DEFAULT_ZIPKIN_ENDPOINT)
+                : (e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+                  `${(e.OTEL_EXPORTER_OTLP_ENDPOINT ?? DEFAULT_OTLP_ENDPOINT).replace(/\/$/, '')}/v1/traces`),
+            ...(e.OTEL_SERVICE_NAME ? { serviceName: e.OTEL_SERVICE_NAME } : {}),
+          },
+        }
+      : {}),
   });
 }
 

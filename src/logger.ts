@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config';
 
@@ -11,6 +12,7 @@ export function createLogger(name: string, { level, format }: Config['log']): Lo
   return pino({
     name,
     level,
+    mixin: traceContext,
     ...(format === 'pretty'
       ? {
           transport: {
@@ -20,4 +22,13 @@ export function createLogger(name: string, { level, format }: Config['log']): Lo
         }
       : { base: { pid: process.pid } }),
   });
+}
+
+/**
+ * The active span's ids on every line logged within it (a request, an activity, an event handled), so
+ * that a trace and its logs find each other. Without a tracing SDK there is never an active span.
+ */
+export function traceContext(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { trace_id: span.traceId, span_id: span.spanId } : {};
 }

@@ -3,6 +3,7 @@
  * other services (tickets, payments) and relays the outbox to NATS.
  * Start: `npm run start:worker` (development: bundles src/workflows; WORKFLOW_BUNDLE: a prebuilt bundle).
  */
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
@@ -22,6 +23,7 @@ import { connectTemporal } from './temporal/connection';
 import { temporalOrderWorkflows } from './temporal/order-workflows';
 import { installSdkRuntime } from './temporal/runtime';
 import { runTemporalWorker } from './temporal/worker-run';
+import { startTracing, UNTRACED_WORKFLOW_SINKS } from './tracing';
 
 export interface RunningWorker extends Running {
   store: Store;
@@ -29,9 +31,20 @@ export interface RunningWorker extends Running {
   stop(): Promise<void>;
 }
 
+export interface WorkerOptions {
+  /** Traces to this exporter whatever the config says (tests: an in-memory one). */
+  spanExporter?: SpanExporter;
+}
+
 /** Wires the worker process; tests call it in-process with their own config. */
-export function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
+export function startWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
   return startUp(logger, async (resources) => {
+    // Closed last: the spans of the last activities and publishes are flushed.
+    const tracing = await startTracing(config.tracing, {
+      serviceName: 'orders-worker',
+      ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
+    });
+    if (tracing) resources.add('tracing', tracing, (t) => t.shutdown());
     resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
     // Activities write events to the outbox; the relay of this process publishes them at once.
     const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
@@ -52,10 +65,22 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
 
     const connection = resources.add('Temporal', await connectTemporal(config.temporal), (c) => c.close());
     const workflows = temporalOrderWorkflows(
-      new Client({ connection, namespace: config.temporal.namespace }),
+      new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        ...(tracing ? { plugins: [tracing.plugin] } : {}),
+      }),
       config.temporal.taskQueue,
     );
     const worker = await Worker.create({
+      // Tracing: activities and workflows continue the trace their caller sent; the plugin adds the
+      // workflow interceptors to the bundle made here, and the sink their spans leave the sandbox by.
+      ...(tracing
+        ? { plugins: [tracing.plugin] }
+        : // The prebuilt bundle has the workflow interceptors (bundle-workflows.ts): their spans go nowhere.
+          config.workflowBundle
+          ? { sinks: UNTRACED_WORKFLOW_SINKS }
+          : {}),
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
@@ -105,4 +130,4 @@ export function startWorker(config: Config, logger: Logger): Promise<RunningWork
   });
 }
 
-if (require.main === module) runProcess('orders-worker', startWorker);
+if (require.main === module) runProcess('orders-worker', (config, logger) => startWorker(config, logger));

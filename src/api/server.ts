@@ -3,6 +3,7 @@
  * Start: `npm run start:api`.
  */
 import type { Server } from 'node:http';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { databaseCheck, healthRoutes } from '../health';
@@ -14,6 +15,7 @@ import { openStore } from '../store';
 import { connectTemporal } from '../temporal/connection';
 import { temporalOrderWorkflows } from '../temporal/order-workflows';
 import { installSdkRuntime } from '../temporal/runtime';
+import { startTracing } from '../tracing';
 import { buildApp } from './app';
 import { IdempotentOrders } from './idempotency';
 import { createHttpServer } from './http-server';
@@ -26,15 +28,33 @@ export interface RunningApi extends Running {
   stop(): Promise<void>;
 }
 
-export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+export interface ApiOptions {
+  /** Traces to this exporter whatever the config says (tests: an in-memory one). */
+  spanExporter?: SpanExporter;
+}
+
+export function startApi(config: Config, logger: Logger, options: ApiOptions = {}): Promise<RunningApi> {
   return startUp(logger, async (resources) => {
+    // Before the app and its server exist: the HTTP and Express instrumentation patch them (tracing.ts).
+    // Closed last: the spans of the requests drained on stop are flushed.
+    const tracing = await startTracing(config.tracing, {
+      serviceName: 'orders-api',
+      instrumentHttp: true,
+      ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
+    });
+    if (tracing) resources.add('tracing', tracing, (t) => t.shutdown());
     // First: the Temporal connection would install the SDK's default runtime, which logs raw text.
     resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
     const store = resources.add('database', await openStore(config.database, logger, orderMetrics), (s) => s.close());
     // One Temporal connection per process, never one per request. The native (Rust core) connection
     // costs far less CPU per call than the pure-JS gRPC one, and the start is the API's hot path.
     const connection = resources.add('Temporal', await connectTemporal(config.temporal), (c) => c.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    // With tracing, a workflow's start carries the request's trace to the workflow (and so to its activities).
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      ...(tracing ? { plugins: [tracing.plugin] } : {}),
+    });
     const orders = new OrderService({
       orders: store.orders,
       tickets: store.tickets,
@@ -80,4 +100,4 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   });
 }
 
-if (require.main === module) runProcess('orders-api', startApi);
+if (require.main === module) runProcess('orders-api', (config, logger) => startApi(config, logger));

@@ -5,6 +5,7 @@ import { eventsRejected } from '../metrics';
 import type { Subject } from '../orders/catalogue';
 import { superviseConsumer, type RunningConsumer } from './consumer-supervisor';
 import type { EventBus } from './jetstream';
+import { inConsumerSpan } from './trace-context';
 
 /** What a handler decides about a message: done, or not yet (it comes again after `retryInMs`). */
 export type Outcome = { ack: true } | { ack: false; retryInMs: number; reason: string };
@@ -57,7 +58,8 @@ export async function runConsumer(
         continue;
       }
       try {
-        const outcome = await h.handle(parsed.data, msg);
+        // In the trace of the message's `traceparent` (a payment:created of the payments service), if any.
+        const outcome = await inConsumerSpan(msg, () => h.handle(parsed.data, msg));
         if (outcome.ack) {
           msg.ack();
           log.debug(ctx, 'event handled');

@@ -2,6 +2,7 @@ import {
   AckPolicy,
   connect,
   DeliverPolicy,
+  headers as natsHeaders,
   nanos,
   RetentionPolicy,
   StorageType,
@@ -11,6 +12,8 @@ import {
 } from 'nats';
 import type { Logger } from '../logger';
 import { ALL_SUBJECTS, type OutgoingEvent } from '../orders/catalogue';
+import type { TraceContext } from '../store/outbox';
+import { inProducerSpan } from './trace-context';
 
 export interface EventBus {
   nc: NatsConnection;
@@ -85,10 +88,25 @@ export async function ensureConsumer(bus: EventBus, durable: string, subjects: r
   });
 }
 
-/** Publishes one event and waits for the stream's ack; `msgId` makes a re-publish a no-op (`duplicate`). */
-export async function publishEvent(bus: EventBus, event: OutgoingEvent): Promise<{ duplicate: boolean }> {
-  const ack = await bus.js.publish(event.subject, JSON.stringify(event.data), { msgID: event.msgId });
-  return { duplicate: ack.duplicate };
+/**
+ * Publishes one event and waits for the stream's ack; `msgId` makes a re-publish a no-op (`duplicate`).
+ * It goes in the trace it was written in (`trace`), as a producer span whose context it carries in
+ * its `traceparent` (and `tracestate`) header.
+ */
+export function publishEvent(
+  bus: EventBus,
+  event: OutgoingEvent & { trace?: TraceContext },
+): Promise<{ duplicate: boolean }> {
+  return inProducerSpan(event, async (traceHeaders) => {
+    const entries = Object.entries(traceHeaders);
+    const h = entries.length > 0 ? natsHeaders() : undefined;
+    for (const [name, value] of entries) h!.set(name, value);
+    const ack = await bus.js.publish(event.subject, JSON.stringify(event.data), {
+      msgID: event.msgId,
+      ...(h ? { headers: h } : {}),
+    });
+    return { duplicate: ack.duplicate };
+  });
 }
 
 export function isNotFound(err: unknown): boolean {

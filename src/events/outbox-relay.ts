@@ -7,7 +7,8 @@ import { publishEvent, type EventBus } from './jetstream';
 import { OutboxMarks } from './outbox-marks';
 import { describeRefusal, refusedForGood } from './publish-errors';
 
-export type Publish = (event: OutgoingEvent) => Promise<unknown>;
+/** Publishes one event; `trace`, when the row has one, is the trace it was written in. */
+export type Publish = (event: OutgoingEvent & Pick<PendingEvent, 'trace'>) => Promise<unknown>;
 
 export interface RelayOptions {
   /** How often it looks for events that other processes wrote (its own writes kick it at once). */

@@ -142,6 +142,14 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
           .execute();
       },
     },
+    // OpenTelemetry: the trace an event was written in (W3C `traceparent`, `tracestate`), so that its
+    // relay publishes it in that trace, with a `traceparent` header (null: written without tracing).
+    '0007_outbox_trace_context': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('outbox').addColumn('traceparent', 'text').execute();
+        await db.schema.alterTable('outbox').addColumn('tracestate', 'text').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -1,9 +1,29 @@
 import { createHash } from 'node:crypto';
+import { context, propagation } from '@opentelemetry/api';
 import type { OutgoingEvent } from '../orders/catalogue';
 import type { Db } from './schema';
 import type { Trx } from './transactions';
 
-export type PendingEvent = { id: number } & OutgoingEvent;
+/** W3C trace context headers (https://www.w3.org/TR/trace-context/). */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** An event waiting to be published; `trace`: the trace it was written in, when tracing was on. */
+export type PendingEvent = { id: number; trace?: TraceContext } & OutgoingEvent;
+
+/**
+ * The active trace context (the request's or the activity's span) as W3C headers; none without
+ * tracing (no SDK: no propagator) or outside a span.
+ */
+export function activeTraceContext(): Partial<TraceContext> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent
+    ? { traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) }
+    : {};
+}
 
 /**
  * Queues events in the transaction of the change that caused them. A message id already queued
@@ -12,6 +32,8 @@ export type PendingEvent = { id: number } & OutgoingEvent;
 export async function appendToOutbox(trx: Trx, events: readonly OutgoingEvent[]): Promise<void> {
   if (events.length === 0) return;
   const createdAt = new Date().toISOString();
+  // Written in the caller's span: the relay publishes each event in its trace.
+  const { traceparent = null, tracestate = null } = activeTraceContext();
   await trx
     .insertInto('outbox')
     .values(
@@ -20,6 +42,8 @@ export async function appendToOutbox(trx: Trx, events: readonly OutgoingEvent[])
         subject: e.subject,
         data: JSON.stringify(e.data),
         created_at: createdAt,
+        traceparent,
+        tracestate,
       })),
     )
     .onConflict((oc) => oc.column('msg_id').doNothing())
@@ -49,7 +73,7 @@ export class OutboxStore {
   async pending(limit: number): Promise<PendingEvent[]> {
     const rows = await this.db
       .selectFrom('outbox')
-      .select(['id', 'msg_id', 'subject', 'data'])
+      .select(['id', 'msg_id', 'subject', 'data', 'traceparent', 'tracestate'])
       .where('published_at', 'is', null)
       .where('failed_at', 'is', null)
       .orderBy('id')
@@ -60,6 +84,9 @@ export class OutboxStore {
       msgId: r.msg_id,
       subject: r.subject as OutgoingEvent['subject'],
       data: JSON.parse(r.data) as OutgoingEvent['data'],
+      ...(r.traceparent
+        ? { trace: { traceparent: r.traceparent, ...(r.tracestate ? { tracestate: r.tracestate } : {}) } }
+        : {}),
     }));
   }
 

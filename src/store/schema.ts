@@ -37,6 +37,9 @@ export interface OutboxTable {
   /** Set when NATS refused the row for good: the relay skips it (README, "Events set aside"). */
   failed_at: Generated<string | null>;
   failure: Generated<string | null>;
+  /** The W3C trace context the event was written in (tracing on), published as its NATS headers. */
+  traceparent: Generated<string | null>;
+  tracestate: Generated<string | null>;
 }
 
 /** One Idempotency-Key of one user (store/idempotency.ts). */

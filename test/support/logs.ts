@@ -4,7 +4,10 @@ import pino, { type Logger } from 'pino';
 export type LogLine = Record<string, unknown> & { level: number; msg: string };
 
 /** A real pino logger whose JSON lines a test can read back, parsed, as they are written. */
-export function capturingLogger(level = 'info'): { logger: Logger; lines: LogLine[] } {
+export function capturingLogger(
+  level = 'info',
+  options: pino.LoggerOptions = {},
+): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -12,5 +15,5 @@ export function capturingLogger(level = 'info'): { logger: Logger; lines: LogLin
       callback();
     },
   });
-  return { logger: pino({ level }, sink), lines };
+  return { logger: pino({ ...options, level }, sink), lines };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import pino, { type Logger } from 'pino';
 import { startApi, type RunningApi } from '../../src/api/server';
 import { loadConfig, type Config } from '../../src/config';
@@ -33,6 +34,8 @@ export async function startSystem(options: {
   env?: Record<string, string>;
   /** The service's logger (default: silent, or TEST_LOG_LEVEL), for a test that reads what it logs. */
   logger?: Logger;
+  /** Tracing on, both processes exporting to this (an InMemorySpanExporter); off when not given. */
+  spanExporter?: SpanExporter;
 }): Promise<TestSystem> {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
   if (!address)
@@ -68,8 +71,9 @@ export async function startSystem(options: {
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    worker = await startWorker(config, logger);
-    api = await startApi(config, logger);
+    const tracing = options.spanExporter ? { spanExporter: options.spanExporter } : {};
+    worker = await startWorker(config, logger, tracing);
+    api = await startApi(config, logger, tracing);
   } catch (err) {
     await stop();
     throw err;

@@ -66,6 +66,55 @@ describe('config', () => {
     expect(loadConfig({ JWT_KEY: 'k', TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe('loopback, 10.0.0.0/8');
   });
 
+  test('when no OTEL_TRACES_EXPORTER is set (or none), then tracing is off', () => {
+    expect(loadConfig({ JWT_KEY: 'k' }).tracing).toBeUndefined();
+    expect(loadConfig({ JWT_KEY: 'k', OTEL_TRACES_EXPORTER: 'none', OTEL_SERVICE_NAME: 'x' }).tracing).toBeUndefined();
+  });
+
+  test('when OTLP is chosen, then the traces endpoint follows the OTEL_* rules', () => {
+    expect(loadConfig({ JWT_KEY: 'k', OTEL_TRACES_EXPORTER: 'otlp' }).tracing).toEqual({
+      exporter: 'otlp',
+      endpoint: 'http://localhost:4318/v1/traces',
+    });
+    expect(
+      loadConfig({ JWT_KEY: 'k', OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })
+        .tracing,
+    ).toEqual({ exporter: 'otlp', endpoint: 'http://collector:4318/v1/traces' });
+    expect(
+      loadConfig({
+        JWT_KEY: 'k',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/ingest',
+        OTEL_SERVICE_NAME: 'orders-eu',
+      }).tracing,
+    ).toEqual({ exporter: 'otlp', endpoint: 'https://traces.example/ingest', serviceName: 'orders-eu' });
+  });
+
+  test('when Zipkin is chosen, then its endpoint is OTEL_EXPORTER_ZIPKIN_ENDPOINT', () => {
+    expect(loadConfig({ JWT_KEY: 'k', OTEL_TRACES_EXPORTER: 'zipkin' }).tracing).toEqual({
+      exporter: 'zipkin',
+      endpoint: 'http://localhost:9411/api/v2/spans',
+    });
+    expect(
+      loadConfig({
+        JWT_KEY: 'k',
+        OTEL_TRACES_EXPORTER: 'zipkin',
+        OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'http://127.0.0.1:39411/api/v2/spans',
+      }).tracing,
+    ).toEqual({ exporter: 'zipkin', endpoint: 'http://127.0.0.1:39411/api/v2/spans' });
+  });
+
+  test.each([
+    [{ OTEL_TRACES_EXPORTER: 'jaeger' }, 'OTEL_TRACES_EXPORTER must be otlp, zipkin or none'],
+    [{ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://x:4317' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
+    [{ OTEL_EXPORTER_ZIPKIN_ENDPOINT: 'not a url' }, 'OTEL_EXPORTER_ZIPKIN_ENDPOINT'],
+    [{ OTEL_SERVICE_NAME: ' ' }, 'OTEL_SERVICE_NAME'],
+  ])('when a tracing variable is invalid (%j), then the error names it', (env, message) => {
+    expect(() => loadConfig({ JWT_KEY: 'k', ...env })).toThrow(message);
+  });
+
   test('when DATABASE_URL is a postgres URL, then PostgreSQL is selected', () => {
     expect(loadConfig({ JWT_KEY: 'k', DATABASE_URL: 'postgres://u:p@db:5432/orders' }).database).toEqual({
       kind: 'postgres',

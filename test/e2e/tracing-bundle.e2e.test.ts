@@ -1,0 +1,91 @@
+/**
+ * The prebuilt workflow bundle (scripts/bundle-workflows.ts, what the image runs with WORKFLOW_BUNDLE)
+ * holds the OpenTelemetry workflow interceptors: with tracing on, the workflow's spans join the
+ * order's trace; with tracing off, the same bundle runs orders as before (its spans are dropped).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { eventually } from '../../scripts/lib/eventually';
+import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { orderWorkflowId } from '../../src/workflows/shared';
+import { postOrder } from '../support/api';
+import { sessionCookieForUser } from '../support/auth';
+import { CoreNatsPeer } from '../support/nats';
+import { newId } from '../support/orders';
+import { startSystem, type TestSystem } from '../support/system';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-bundle-'));
+const bundle = path.join(dir, 'workflow-bundle.js');
+const cookie = sessionCookieForUser(newId());
+
+beforeAll(async () => {
+  const root = path.resolve(__dirname, '../..');
+  await promisify(execFile)(path.join(root, 'node_modules/.bin/tsx'), ['scripts/bundle-workflows.ts', bundle], {
+    cwd: root,
+  });
+}, 120_000);
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Places an order on a system running the bundle and waits for its expiry's order:cancelled. */
+async function orderThatExpires(system: TestSystem): Promise<string> {
+  const peer = await CoreNatsPeer.connect(system.config.nats.url);
+  try {
+    const events = peer.record(['order:cancelled']);
+    const { reply } = await ticketThenOrder(peer.publish, postOrder(system.request, cookie));
+    expect(reply.status).toBe(201);
+    const orderId = (reply.body as { id: string }).id;
+    await events.waitFor('order:cancelled', (d) => d.id === orderId);
+    events.stop();
+    return orderId;
+  } finally {
+    await peer.close();
+  }
+}
+
+test('when tracing is on, then the workflow spans from the prebuilt bundle are in the order trace', async () => {
+  const exporter = new InMemorySpanExporter();
+  const system = await startSystem({
+    database: 'sqlite',
+    expirationSeconds: 2,
+    env: { WORKFLOW_BUNDLE: bundle },
+    spanExporter: exporter,
+  });
+  try {
+    const orderId = await orderThatExpires(system);
+    const spans = () => exporter.getFinishedSpans();
+    const start = await eventually(
+      async () =>
+        spans().find(
+          (s) =>
+            s.name === 'StartWorkflow:orderWorkflow' && s.attributes.temporalWorkflowId === orderWorkflowId(orderId),
+        ),
+      'the workflow start span',
+    );
+    const run = await eventually(
+      async () =>
+        spans().find(
+          (s) => s.name === 'RunWorkflow:orderWorkflow' && s.spanContext().traceId === start.spanContext().traceId,
+        ),
+      'the workflow span, exported from the bundle',
+    );
+    expect(run.parentSpanId).toBe(start.spanContext().spanId);
+  } finally {
+    await system.stop();
+  }
+});
+
+test('when tracing is off, then the prebuilt bundle runs orders as before', async () => {
+  const system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env: { WORKFLOW_BUNDLE: bundle } });
+  try {
+    const orderId = await orderThatExpires(system);
+    const res = await system.request('GET', `/api/orders/${orderId}`, { headers: { cookie } });
+    expect(res.body).toMatchObject({ status: 'cancelled' });
+  } finally {
+    await system.stop();
+  }
+});
