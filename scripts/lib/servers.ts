@@ -147,6 +147,7 @@ export const zipkinUrls = (port: number) => {
     ui: `${base}/zipkin/`,
     trace: (traceId: string) => `${base}/zipkin/traces/${traceId}`,
     api: `${base}/api/v2`,
+    health: `${base}/health`,
   };
 };
 
