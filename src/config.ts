@@ -54,6 +54,8 @@ const schema = z.object({
     .default('ticketing'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
+  /** The worker's SDK metrics (Rust core's Prometheus endpoint); 0: not exported. */
+  TEMPORAL_METRICS_PORT: port.default(0),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   /** A prebuilt workflow bundle (production); unset, the worker bundles src/workflows at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
@@ -161,6 +163,8 @@ export interface TemporalConfig {
   namespace: string;
   taskQueue: string;
   maxCachedWorkflows: number;
+  /** The worker's SDK metrics on this port's /metrics (the Rust core's Prometheus exporter); 0: off. */
+  metricsPort: number;
   uiUrl: string;
   /** How the connection is made, in words, for logs and for the error when it fails. */
   description: string;
@@ -186,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...temporalConnection(env),
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
+      metricsPort: e.TEMPORAL_METRICS_PORT,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     },
     database: e.DATABASE_URL

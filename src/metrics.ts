@@ -1,5 +1,6 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StoreHooks } from './store';
+import type { OutboxStore } from './store/outbox';
 
 /**
  * Prometheus metrics of this process, served at `/metrics` (API port, worker health port).
@@ -81,3 +82,48 @@ export const consumerRestarts = new Counter({
   labelNames: ['consumer'] as const,
   registers: [registry],
 });
+
+export const expiryLateness = new Histogram({
+  name: 'orders_expiry_lateness_seconds',
+  help: 'How long after its deadline an order was expired (timer, task queue, payments wait and retries)',
+  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+  registers: [registry],
+});
+
+type OutboxBacklog = Pick<OutboxStore, 'backlog'>;
+const watched = new Set<OutboxBacklog>();
+
+/** Read on each scrape: the outbox is shared, so any process watching it reads the same rows. */
+async function outboxBacklog(): Promise<{ waiting: number; oldestAgeSeconds: number } | undefined> {
+  const [outbox] = watched;
+  if (!outbox) return undefined;
+  const { waiting, oldestCreatedAt } = await outbox.backlog();
+  const oldestAgeSeconds = oldestCreatedAt ? Math.max(0, (Date.now() - Date.parse(oldestCreatedAt)) / 1000) : 0;
+  return { waiting, oldestAgeSeconds };
+}
+
+export const outboxWaiting = new Gauge({
+  name: 'orders_outbox_waiting_events',
+  help: 'Outbox rows waiting to be published (neither published nor set aside), read at scrape',
+  registers: [registry],
+  async collect() {
+    const backlog = await outboxBacklog().catch(() => undefined);
+    if (backlog) this.set(backlog.waiting);
+  },
+});
+
+export const outboxOldestAge = new Gauge({
+  name: 'orders_outbox_oldest_waiting_age_seconds',
+  help: 'Age of the oldest outbox row waiting to be published (0: none waiting), read at scrape',
+  registers: [registry],
+  async collect() {
+    const backlog = await outboxBacklog().catch(() => undefined);
+    if (backlog) this.set(backlog.oldestAgeSeconds);
+  },
+});
+
+/** The worker's outbox, read at each scrape for the two backlog gauges; returns the function that stops it. */
+export function watchOutbox(outbox: OutboxBacklog): () => void {
+  watched.add(outbox);
+  return () => watched.delete(outbox);
+}

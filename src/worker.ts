@@ -16,7 +16,7 @@ import { paymentsProgress } from './events/payments-progress';
 import { ticketHandlers } from './events/tickets-consumer';
 import { databaseCheck, listenHealth, type Check } from './health';
 import type { Logger } from './logger';
-import { orderMetrics } from './metrics';
+import { orderMetrics, watchOutbox } from './metrics';
 import { runProcess, startUp, type Running } from './process';
 import { openStore, type Store } from './store';
 import { connectTemporal } from './temporal/connection';
@@ -45,10 +45,15 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
     });
     if (tracing) resources.add('tracing', tracing, (t) => t.shutdown());
-    resources.add('Temporal SDK logs', installSdkRuntime(logger), (logs) => logs.flush());
+    resources.add(
+      'Temporal SDK logs',
+      installSdkRuntime(logger, { metricsPort: config.temporal.metricsPort }),
+      (logs) => logs.flush(),
+    );
     // Activities write events to the outbox; the relay of this process publishes them at once.
     const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
     const store = resources.add('database', await openStore(config.database, logger, hooks), (s) => s.close());
+    resources.add('outbox metrics', watchOutbox(store.outbox), (unwatch) => unwatch());
     const bus = resources.add(
       'NATS',
       await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger),
@@ -118,6 +123,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
     logger.info(
       {
         healthPort: health?.port,
+        ...(config.temporal.metricsPort ? { temporalMetricsPort: config.temporal.metricsPort } : {}),
         taskQueue: config.temporal.taskQueue,
         namespace: config.temporal.namespace,
         temporal: config.temporal.description,

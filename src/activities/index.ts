@@ -3,6 +3,7 @@ import { expire, extendHold, pay, rejectPayment } from '../orders/decisions';
 import { OrderRuleError } from '../orders/errors';
 import type { OrderRepository, PaymentsProgress } from '../orders/ports';
 import type { HoldPolicy, NewOrder, Payment } from '../orders/order';
+import { expiryLateness } from '../metrics';
 
 export interface ActivityDeps {
   orders: Pick<OrderRepository, 'apply' | 'record'>;
@@ -24,7 +25,12 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
       requireId(order.orderId, 'orderId');
       // A payment published before the deadline wins, even if it is still queued (invariant 7).
       await untilPaymentsConsumed(payments, order.expiresAt, paymentsWaitMs);
-      return final(() => orders.apply(expire(order, now().toISOString())));
+      const at = now();
+      const outcome = await final(() => orders.apply(expire(order, at.toISOString())));
+      // This attempt expired it (a retry that finds it so observes again: rare, and late anyway).
+      if (outcome.ending === 'expired')
+        expiryLateness.observe(Math.max(0, at.getTime() - Date.parse(order.expiresAt)) / 1000);
+      return outcome;
     },
 
     /** A payment arrived: the order becomes complete, or the payment is refused if the order already ended. */

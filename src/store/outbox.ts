@@ -90,6 +90,16 @@ export class OutboxStore {
     }));
   }
 
+  /** How many rows wait (neither published nor set aside), and when the oldest was written: for metrics. */
+  async backlog(): Promise<{ waiting: number; oldestCreatedAt?: string }> {
+    const unsent = this.db.selectFrom('outbox').where('published_at', 'is', null).where('failed_at', 'is', null);
+    const [count, oldest] = await Promise.all([
+      unsent.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow(),
+      unsent.select('created_at').orderBy('id').limit(1).executeTakeFirst(),
+    ]);
+    return { waiting: Number(count.n), ...(oldest ? { oldestCreatedAt: oldest.created_at } : {}) };
+  }
+
   async markPublished(ids: number[], at: string): Promise<void> {
     if (ids.length === 0) return;
     await this.db.updateTable('outbox').set({ published_at: at }).where('id', 'in', ids).execute();

@@ -14,8 +14,13 @@ export interface SdkLogs {
  * repeat (one per gRPC retry in an outage) collapsed into the first and a count; errors always pass.
  * `shutdownSignals: []`: this process's own handler (process.ts) stops the worker, in order. A
  * runtime installed earlier in the process (a test's) is kept.
+ *
+ * `metricsPort` (the worker's TEMPORAL_METRICS_PORT): the core's own Prometheus endpoint, `/metrics`
+ * on that port, with the SDK's task metrics (`temporal_…`: schedule-to-start latencies, slots,
+ * sticky cache, pollers); durations in seconds and counters with `_total`, like prom-client's.
+ * Only the worker passes it: the API and the worker may share a host (`npm run dev`).
  */
-export function installSdkRuntime(logger: Logger): SdkLogs {
+export function installSdkRuntime(logger: Logger, options: { metricsPort?: number } = {}): SdkLogs {
   const sdk = logger.child({ component: 'temporal-sdk' });
   const level: LogLevel = logger.isLevelEnabled('debug') ? 'DEBUG' : 'WARN';
   const repeats = new RepeatedWarnings((summary) => sdk.warn(summary, 'alike warnings held back since the first'));
@@ -24,7 +29,20 @@ export function installSdkRuntime(logger: Logger): SdkLogs {
       shutdownSignals: [],
       // The native core's own logs (connection trouble, task failures) come through this logger too,
       // as JSON lines like the rest, instead of raw text on the console.
-      telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+      telemetryOptions: {
+        logging: { filter: { core: level, other: 'ERROR' }, forward: {} },
+        ...(options.metricsPort
+          ? {
+              metrics: {
+                prometheus: {
+                  bindAddress: `0.0.0.0:${options.metricsPort}`,
+                  countersTotalSuffix: true,
+                  useSecondsForDurations: true,
+                },
+              },
+            }
+          : {}),
+      },
       logger: new DefaultLogger(level, ({ level, message, meta }) => {
         const source = `${String(meta?.sdkComponent)} ${String(meta?.target ?? '')}`;
         if (level === 'WARN' && !repeats.admit(source, message)) return;

@@ -8,7 +8,12 @@ describe('config', () => {
     expect(config).toMatchObject({
       port: 3000,
       nats: { url: 'nats://127.0.0.1:4222', stream: 'ticketing' },
-      temporal: { connection: { address: '127.0.0.1:7233' }, namespace: 'default', taskQueue: 'orders' },
+      temporal: {
+        connection: { address: '127.0.0.1:7233' },
+        namespace: 'default',
+        taskQueue: 'orders',
+        metricsPort: 0,
+      },
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
       holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
@@ -23,9 +28,15 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  test('when TEMPORAL_METRICS_PORT is set, then the worker exports the SDK metrics on it', () => {
+    expect(loadConfig({ JWT_KEY: 'k', TEMPORAL_METRICS_PORT: '9464' }).temporal.metricsPort).toBe(9464);
+  });
+
   test.each([
     [{}, 'JWT_KEY is required'],
     [{ JWT_KEY: 'k', PORT: 'eighty' }, 'PORT'],
+    [{ JWT_KEY: 'k', TEMPORAL_METRICS_PORT: '70000' }, 'TEMPORAL_METRICS_PORT'],
+    [{ JWT_KEY: 'k', TEMPORAL_METRICS_PORT: 'on' }, 'TEMPORAL_METRICS_PORT'],
     [{ JWT_KEY: 'k', ORDER_EXPIRATION_SECONDS: '0' }, 'ORDER_EXPIRATION_SECONDS'],
     [{ JWT_KEY: 'k', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     [{ JWT_KEY: 'k', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'set both or neither'],
