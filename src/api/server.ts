@@ -42,6 +42,7 @@ export function startApi(config: Config, logger: Logger): Promise<RunningApi> {
       expirationSeconds: config.orderExpirationSeconds,
       maxActiveOrdersPerUser: config.maxActiveOrdersPerUser,
       holdPolicy: config.holdPolicy,
+      expiringReminderSeconds: config.expiringReminderSeconds,
       logger,
     });
     const idempotency = new IdempotentOrders(store.idempotency, orders, logger, {
