@@ -45,11 +45,11 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
 
     /**
      * The deadline is near and the workflow has heard of no ending: `order:expiring`, if the database
-     * says the order is still active until `deadline` (`reminded: false` otherwise).
+     * says the order is still active until `deadline` and it has not passed (`reminded: false` otherwise).
      */
     async remindExpiring(order: Pick<NewOrder, 'orderId'>, deadline: string) {
       requireId(order.orderId, 'orderId');
-      return final(() => orders.apply(remindExpiring(order.orderId, deadline)));
+      return final(() => orders.apply(remindExpiring(order.orderId, deadline, now().toISOString())));
     },
 
     /**

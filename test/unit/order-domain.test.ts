@@ -326,11 +326,12 @@ describe('extending the hold', () => {
 
 describe('reminding the holder before the deadline (order:expiring)', () => {
   const deadline = order.expiresAt;
+  const before = '2026-01-01T00:13:00.000Z';
 
   test.each([[Created], [AwaitingPayment]])(
     'when the order is still %s until that deadline, then order:expiring, keyed by order and deadline, and nothing else changes',
     (status) => {
-      expect(remindExpiring('o1', deadline).decide(record(status))).toEqual({
+      expect(remindExpiring('o1', deadline, before).decide(record(status))).toEqual({
         result: { reminded: true },
         events: [
           {
@@ -350,13 +351,25 @@ describe('reminding the holder before the deadline (order:expiring)', () => {
     ['no record', undefined],
     ['a deadline moved since (extended)', record(Created, { expiresAt: '2026-01-01T00:20:00.000Z', extensions: 1 })],
   ])('when the reminder finds %s, then nothing is published', (_what, current) => {
-    expect(remindExpiring('o1', deadline).decide(current)).toEqual({ result: { reminded: false }, events: [] });
+    expect(remindExpiring('o1', deadline, before).decide(current)).toEqual({ result: { reminded: false }, events: [] });
   });
+
+  test.each([[deadline], ['2026-01-01T00:16:00.000Z']])(
+    'when the reminder comes at or after the deadline (%s: retried through an outage), then nothing is published',
+    (now) => {
+      expect(remindExpiring('o1', deadline, now).decide(record(Created))).toEqual({
+        result: { reminded: false },
+        events: [],
+      });
+    },
+  );
 
   test('when the deadline moves, then the reminder before the new one has its own message id', () => {
     const moved = '2026-01-01T00:20:00.000Z';
-    const [first] = remindExpiring('o1', deadline).decide(record(Created)).events;
-    const [second] = remindExpiring('o1', moved).decide(record(Created, { expiresAt: moved, version: 4 })).events;
+    const [first] = remindExpiring('o1', deadline, before).decide(record(Created)).events;
+    const [second] = remindExpiring('o1', moved, before).decide(
+      record(Created, { expiresAt: moved, version: 4 }),
+    ).events;
     expect(first!.msgId).not.toBe(second!.msgId);
   });
 });
