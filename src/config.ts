@@ -3,6 +3,7 @@ import { loadClientConfigProfile, toClientOptions, type ClientConfigProfile } fr
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import express from 'express';
 import { z } from 'zod';
+import { DEFAULT_EXPIRING_REMINDER_SECONDS } from './orders/order';
 
 /**
  * The one config module: every setting comes from the environment, is parsed once at start-up,
@@ -81,6 +82,13 @@ const schema = z.object({
     .positive()
     .max(24 * 3600)
     .default(300),
+  // order:expiring this long before an active order's deadline (0: off); at most a day.
+  ORDER_EXPIRING_REMINDER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3600)
+    .default(DEFAULT_EXPIRING_REMINDER_SECONDS),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(100),
   // Published rows are kept this long, then deleted: long enough to look at recent events, and a
   // retried change finds its rows still there (see README); at most a year.
@@ -132,6 +140,8 @@ export type Config = Readonly<{
   idempotencyLeaseSeconds: number;
   /** Fixed in each new order: the API puts it in the workflow's input (the worker reads nothing). */
   holdPolicy: { maxExtensions: number; extensionSeconds: number };
+  /** `order:expiring` this long before an active order's deadline (0: off); in each order's workflow input too. */
+  expiringReminderSeconds: number;
   outboxPollMs: number;
   outboxRetentionHours: number;
   workflowBundle?: string;
@@ -200,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxActiveOrdersPerUser: e.MAX_ACTIVE_ORDERS_PER_USER,
     idempotencyLeaseSeconds: e.IDEMPOTENCY_LEASE_SECONDS,
     holdPolicy: { maxExtensions: e.MAX_HOLD_EXTENSIONS, extensionSeconds: e.ORDER_EXTENSION_SECONDS },
+    expiringReminderSeconds: e.ORDER_EXPIRING_REMINDER_SECONDS,
     outboxPollMs: e.OUTBOX_POLL_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { expire, extendHold, pay, rejectPayment } from '../orders/decisions';
+import { expire, extendHold, pay, rejectPayment, remindExpiring } from '../orders/decisions';
 import { OrderRuleError } from '../orders/errors';
 import type { OrderRepository, PaymentsProgress } from '../orders/ports';
 import type { HoldPolicy, NewOrder, Payment } from '../orders/order';
@@ -47,6 +47,15 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
     async extendHold(order: Pick<NewOrder, 'orderId' | 'ticket'>, extension: number, policy: HoldPolicy | undefined) {
       requireId(order.orderId, 'orderId');
       return final(() => orders.apply(extendHold(order, extension, policy)));
+    },
+
+    /**
+     * The deadline is near and the workflow has heard of no ending: `order:expiring`, if the database
+     * says the order is still active until `deadline` and it has not passed (`reminded: false` otherwise).
+     */
+    async remindExpiring(order: Pick<NewOrder, 'orderId'>, deadline: string) {
+      requireId(order.orderId, 'orderId');
+      return final(() => orders.apply(remindExpiring(order.orderId, deadline, now().toISOString())));
     },
 
     /**

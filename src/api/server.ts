@@ -62,6 +62,7 @@ export function startApi(config: Config, logger: Logger, options: ApiOptions = {
       expirationSeconds: config.orderExpirationSeconds,
       maxActiveOrdersPerUser: config.maxActiveOrdersPerUser,
       holdPolicy: config.holdPolicy,
+      expiringReminderSeconds: config.expiringReminderSeconds,
       logger,
     });
     const idempotency = new IdempotentOrders(store.idempotency, orders, logger, {

@@ -3,7 +3,8 @@ import type { Payment } from './order';
 /**
  * The event catalogue: every subject this service publishes or consumes, with its payload.
  * Subjects and payloads are exactly those the other services of the ticketing system use
- * (DESIGN.md, "Events"); `payment:rejected` and `order:updated` are this service's additions (README, "Events").
+ * (DESIGN.md, "Events"); `payment:rejected`, `order:updated` and `order:expiring` are this service's additions
+ * (README, "Events").
  * The events that each change of an order causes are built in events.ts.
  * Code imports these constants, never string literals. What arrives from the other services is
  * validated at the edge, by events/incoming.ts.
@@ -14,6 +15,7 @@ export const Subjects = {
   OrderCreated: 'order:created',
   OrderCancelled: 'order:cancelled',
   OrderUpdated: 'order:updated',
+  OrderExpiring: 'order:expiring',
   ExpirationComplete: 'expiration:complete',
   PaymentCreated: 'payment:created',
   PaymentRejected: 'payment:rejected',
@@ -48,6 +50,8 @@ export interface EventPayloads {
   [Subjects.OrderCreated]: OrderPayload;
   /** The order changed while active (its hold was extended): the shape of `order:created`. */
   [Subjects.OrderUpdated]: OrderPayload;
+  /** The order is still active a few minutes before its deadline (ORDER_EXPIRING_REMINDER_SECONDS): a reminder. */
+  [Subjects.OrderExpiring]: { id: string; version: number; userId: string; expiresAt: string; ticket: { id: string } };
   [Subjects.OrderCancelled]: { id: string; version: number; ticket: { id: string } };
   [Subjects.ExpirationComplete]: { orderId: string };
   [Subjects.PaymentCreated]: Payment;

@@ -1,6 +1,13 @@
 import type { OutgoingEvent } from './catalogue';
 import { HoldExtensionLimitError, OrderNotActiveError, OrderNotFoundError, type OrderRuleError } from './errors';
-import { expirationComplete, orderCancelled, orderCreated, orderUpdated, paymentRejected } from './events';
+import {
+  expirationComplete,
+  orderCancelled,
+  orderCreated,
+  orderExpiring,
+  orderUpdated,
+  paymentRejected,
+} from './events';
 import {
   isActive,
   OrderStatus,
@@ -116,6 +123,26 @@ export const expire = (order: NewOrder, now: string): Command<Outcome> => ({
       update,
       events: [expirationComplete(current.id), orderCancelled(current, update.version)],
     };
+  },
+});
+
+/**
+ * The deadline is near: `order:expiring`, if the order still holds its ticket until that very
+ * deadline. Nothing when it has ended (a payment the workflow has not heard of yet), when its
+ * deadline has moved since (an extension: the new deadline gets its own reminder), or when the
+ * deadline has passed (a reminder retried through an outage is too late). Nothing changes but the event.
+ */
+export const remindExpiring = (orderId: string, deadline: string, now: string): Command<{ reminded: boolean }> => ({
+  orderId,
+  decide(current) {
+    const due =
+      current &&
+      !current.tombstone &&
+      isActive(current.status) &&
+      Date.parse(current.expiresAt) === Date.parse(deadline) &&
+      Date.parse(now) < Date.parse(deadline);
+    if (!due) return unchanged({ reminded: false });
+    return { result: { reminded: true }, events: [orderExpiring(current)] };
   },
 });
 

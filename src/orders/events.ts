@@ -39,6 +39,19 @@ export const orderUpdated = (
     ticket: { id: order.ticketId, price },
   });
 
+/**
+ * One per deadline (`<id>:<expiresAt>`): a retried reminder writes it once, and an extension, which
+ * moves the deadline, makes room for a new reminder before the new one.
+ */
+export const orderExpiring = (order: Pick<OrderRecord, 'id' | 'version' | 'userId' | 'expiresAt' | 'ticketId'>) =>
+  event(Subjects.OrderExpiring, `${order.id}:${order.expiresAt}`, {
+    id: order.id,
+    version: order.version,
+    userId: order.userId,
+    expiresAt: order.expiresAt,
+    ticket: { id: order.ticketId },
+  });
+
 export const orderCancelled = (order: Pick<OrderRecord, 'id' | 'ticketId'>, version: number) =>
   event(Subjects.OrderCancelled, order.id, { id: order.id, version, ticket: { id: order.ticketId } });
 

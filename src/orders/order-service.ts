@@ -22,6 +22,8 @@ export interface OrderServiceDeps {
   maxActiveOrdersPerUser: number;
   /** Fixed in each new order (its workflow's input): how often and how far its hold may be extended. */
   holdPolicy: HoldPolicy;
+  /** Fixed in each new order (its workflow's input): `order:expiring` this long before its deadline (0: none). */
+  expiringReminderSeconds: number;
   logger: Log;
   now?: () => Date;
 }
@@ -67,6 +69,7 @@ export class OrderService {
       ticket: { id: ticket.id, title: ticket.title, price: ticket.price },
       expiresAt: plan.expiresAt,
       holdPolicy: this.deps.holdPolicy,
+      expiringReminderSeconds: this.deps.expiringReminderSeconds,
     };
     await workflows.start(order, { resume });
     let placed: Order;

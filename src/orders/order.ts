@@ -46,7 +46,15 @@ export interface NewOrder {
   expiresAt: string;
   /** Absent in workflows started before extensions existed: their hold cannot be extended. */
   holdPolicy?: HoldPolicy;
+  /**
+   * How long before `expiresAt` an order still active gets `order:expiring` (0: none); fixed when
+   * it is placed. Absent (placed by an API from before reminders): the default.
+   */
+  expiringReminderSeconds?: number;
 }
+
+/** ORDER_EXPIRING_REMINDER_SECONDS's default, and the reminder of an order placed without one. */
+export const DEFAULT_EXPIRING_REMINDER_SECONDS = 120;
 
 /** What the user's active orders are now: how many, and when the first of them ends at the latest. */
 export interface ActiveHolds {

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -10,8 +11,15 @@ import {
 import type { createActivities } from '../activities';
 import { extensionRefusal, type Outcome } from '../orders/decisions';
 import { OrderNotActiveError, type OrderRuleError } from '../orders/errors';
-import { OrderStatus, type NewOrder, type OrderEnding, type Payment } from '../orders/order';
 import {
+  DEFAULT_EXPIRING_REMINDER_SECONDS,
+  OrderStatus,
+  type NewOrder,
+  type OrderEnding,
+  type Payment,
+} from '../orders/order';
+import {
+  EXPIRING_REMINDER_PATCH,
   extendHoldUpdate,
   orderCancelledSignal,
   orderStateQuery,
@@ -32,10 +40,12 @@ const { expireOrder } = withSummary('Expire: publish expiration:complete, cancel
 const { completeOrder } = withSummary('Apply the payment: complete the order, or refuse the payment');
 const { rejectPayment } = withSummary('Refuse a late payment: publish payment:rejected');
 const { extendHold } = withSummary('Extend the hold: move expiresAt, publish order:updated');
+const { remindExpiring } = withSummary('Remind the holder: publish order:expiring if the order is still active');
 
 /**
  * The life of one order. It holds the ticket until `expiresAt`; whichever comes first ends it:
  * a payment (complete), the user's DELETE (cancelled), or the deadline (expired, cancelled).
+ * Shortly before each deadline an order still active gets `order:expiring` (a reminder).
  * An extension (update `extendHold`) moves the deadline; the expiry never runs while one is in flight.
  * The database is the arbiter of every change, so a payment racing the deadline ends the order
  * one way only; a payment that loses is refused with `payment:rejected` so it can be refunded.
@@ -52,6 +62,11 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   let cancelledByUser = false;
   let waiting = true; // until an ending starts: no extension after that
   let extending = false; // an extension's activity is in flight
+  // Added while orders were in flight: a workflow that started before it sends no reminder (README,
+  // "Changing the workflow safely"); decided once, at the start, so it never changes course midway.
+  const reminderMs = patched(EXPIRING_REMINDER_PATCH)
+    ? (order.expiringReminderSeconds ?? DEFAULT_EXPIRING_REMINDER_SECONDS) * 1000
+    : 0;
 
   setHandler(orderStateQuery, () => state);
   setHandler(paymentReceivedSignal, (payment) => {
@@ -93,6 +108,7 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   // One durable timer per deadline: an extension moves the deadline, and the timer with it.
   for (;;) {
     const deadline = state.expiresAt;
+    if (await reminderDue(deadline)) await remindExpiring(order, deadline);
     await condition(() => decided() || state.expiresAt !== deadline, msUntil(deadline), {
       summary: 'Hold the ticket until expiresAt',
     });
@@ -124,6 +140,20 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   }
   await condition(allHandlersFinished); // an extension racing a payment gets its answer
   return state;
+
+  /**
+   * Waits until `reminderMs` before `deadline`: true if the order is then still waiting on it. A
+   * deadline nearer than that when it is set gets no reminder (a short window, or reminders off).
+   */
+  async function reminderDue(deadline: string): Promise<boolean> {
+    const ms = Date.parse(deadline) - reminderMs - Date.now();
+    if (reminderMs <= 0 || ms <= 0) return false;
+    await condition(() => decided() || state.expiresAt !== deadline, ms, {
+      summary: 'Hold the ticket until the reminder before expiresAt',
+    });
+    if (extending) await condition(() => !extending || decided()); // it may move the deadline
+    return !decided() && state.expiresAt === deadline;
+  }
 
   /** The database says how the order ended; `otherwise` is for histories from before it said so. */
   function end(outcome: Outcome, otherwise: OrderEnding): void {

@@ -19,6 +19,12 @@ export const orderIdFromWorkflowId = (workflowId: string): string => {
   return workflowId.slice(WORKFLOW_ID_PREFIX.length);
 };
 
+/**
+ * `patched()` ids, one per change to the workflow's steps made while orders were in flight (README,
+ * "Changing the workflow safely"). Never reused: a recorded marker names its change for good.
+ */
+export const EXPIRING_REMINDER_PATCH = 'order-expiring-reminder';
+
 /** The workflow's one state object: what the query returns and the workflow's result. */
 export interface OrderState {
   orderId: string;

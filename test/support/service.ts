@@ -24,6 +24,7 @@ export const orderServiceOver = (
     expirationSeconds: 900,
     maxActiveOrdersPerUser: 10,
     holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
+    expiringReminderSeconds: 120,
     logger,
     ...overrides,
   });

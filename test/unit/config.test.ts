@@ -17,6 +17,7 @@ describe('config', () => {
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
       holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
+      expiringReminderSeconds: 120,
       maxActiveOrdersPerUser: 10,
       idempotencyLeaseSeconds: 30,
       outboxRetentionHours: 24,
@@ -50,6 +51,9 @@ describe('config', () => {
     [{ JWT_KEY: 'k', MAX_HOLD_EXTENSIONS: '-1' }, 'MAX_HOLD_EXTENSIONS'],
     [{ JWT_KEY: 'k', ORDER_EXTENSION_SECONDS: '0' }, 'ORDER_EXTENSION_SECONDS'],
     [{ JWT_KEY: 'k', ORDER_EXTENSION_SECONDS: '86401' }, 'ORDER_EXTENSION_SECONDS'],
+    [{ JWT_KEY: 'k', ORDER_EXPIRING_REMINDER_SECONDS: '-1' }, 'ORDER_EXPIRING_REMINDER_SECONDS'],
+    [{ JWT_KEY: 'k', ORDER_EXPIRING_REMINDER_SECONDS: '2m' }, 'ORDER_EXPIRING_REMINDER_SECONDS'],
+    [{ JWT_KEY: 'k', ORDER_EXPIRING_REMINDER_SECONDS: '86401' }, 'ORDER_EXPIRING_REMINDER_SECONDS'],
     [{ JWT_KEY: 'k', OUTBOX_RETENTION_HOURS: 'a day' }, 'OUTBOX_RETENTION_HOURS'],
     [{ JWT_KEY: 'k', REQUEST_TIMEOUT_MS: '0' }, 'REQUEST_TIMEOUT_MS'],
     [{ JWT_KEY: 'k', REQUEST_TIMEOUT_MS: '30s' }, 'REQUEST_TIMEOUT_MS'],
@@ -64,6 +68,11 @@ describe('config', () => {
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('when ORDER_EXPIRING_REMINDER_SECONDS is 0, then reminders are off; otherwise it is taken as given', () => {
+    expect(loadConfig({ JWT_KEY: 'k', ORDER_EXPIRING_REMINDER_SECONDS: '0' }).expiringReminderSeconds).toBe(0);
+    expect(loadConfig({ JWT_KEY: 'k', ORDER_EXPIRING_REMINDER_SECONDS: '300' }).expiringReminderSeconds).toBe(300);
   });
 
   test('when the rate limits are 0, then they are off; TRUST_PROXY takes what Express does', () => {

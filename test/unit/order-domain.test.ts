@@ -10,6 +10,7 @@ import {
   pay,
   place,
   rejectPayment,
+  remindExpiring,
 } from '../../src/orders/decisions';
 import {
   HoldExtensionLimitError,
@@ -320,5 +321,55 @@ describe('extending the hold', () => {
     expect(() => prolong({ id: 'o1', status: Complete, version: 1, extensions: 0 }, movedOnce)).toThrow(
       InvalidTransitionError,
     );
+  });
+});
+
+describe('reminding the holder before the deadline (order:expiring)', () => {
+  const deadline = order.expiresAt;
+  const before = '2026-01-01T00:13:00.000Z';
+
+  test.each([[Created], [AwaitingPayment]])(
+    'when the order is still %s until that deadline, then order:expiring, keyed by order and deadline, and nothing else changes',
+    (status) => {
+      expect(remindExpiring('o1', deadline, before).decide(record(status))).toEqual({
+        result: { reminded: true },
+        events: [
+          {
+            subject: 'order:expiring',
+            msgId: `order:expiring:o1:${deadline}`,
+            data: { id: 'o1', version: 3, userId: 'u1', expiresAt: deadline, ticket: { id: 't1' } },
+          },
+        ],
+      });
+    },
+  );
+
+  test.each([
+    ['a complete order', record(Complete)],
+    ['a cancelled order', record(Cancelled)],
+    ['a tombstone', record(Cancelled, { tombstone: true })],
+    ['no record', undefined],
+    ['a deadline moved since (extended)', record(Created, { expiresAt: '2026-01-01T00:20:00.000Z', extensions: 1 })],
+  ])('when the reminder finds %s, then nothing is published', (_what, current) => {
+    expect(remindExpiring('o1', deadline, before).decide(current)).toEqual({ result: { reminded: false }, events: [] });
+  });
+
+  test.each([[deadline], ['2026-01-01T00:16:00.000Z']])(
+    'when the reminder comes at or after the deadline (%s: retried through an outage), then nothing is published',
+    (now) => {
+      expect(remindExpiring('o1', deadline, now).decide(record(Created))).toEqual({
+        result: { reminded: false },
+        events: [],
+      });
+    },
+  );
+
+  test('when the deadline moves, then the reminder before the new one has its own message id', () => {
+    const moved = '2026-01-01T00:20:00.000Z';
+    const [first] = remindExpiring('o1', deadline, before).decide(record(Created)).events;
+    const [second] = remindExpiring('o1', moved, before).decide(
+      record(Created, { expiresAt: moved, version: 4 }),
+    ).events;
+    expect(first!.msgId).not.toBe(second!.msgId);
   });
 });

@@ -8,7 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type OrderActivities } from '../../src/activities';
 import { cancelByUser, pay, place } from '../../src/orders/decisions';
 import { HoldExtensionLimitError, OrderExpiredBeforeRecordedError, OrderNotActiveError } from '../../src/orders/errors';
@@ -59,26 +59,30 @@ beforeEach(() => {
   taskQueue = `orders-test-${newId()}`;
 });
 
-/** Runs `body` with a fresh worker (a Worker runs once), optionally with other activities. */
+/** Runs `body` with a fresh worker (a Worker runs once), optionally with other activities or worker options. */
 async function withWorker<T>(
   body: () => Promise<T>,
   activities: OrderActivities = createActivities({ orders: store.orders, payments: noPaymentsPending }),
+  options: Partial<WorkerOptions> = {},
 ): Promise<T> {
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
     activities,
+    ...options,
   });
   return worker.runUntil(body());
 }
 
+/** Without `expiringReminderSeconds` (as an API from before reminders placed it), the default 120 s applies. */
 async function startOrder(
   windowMs = FIFTEEN_MINUTES,
   holdPolicy?: HoldPolicy,
+  more: Pick<NewOrder, 'expiringReminderSeconds'> = {},
 ): Promise<{ input: NewOrder; handle: WorkflowHandle<typeof orderWorkflow> }> {
   const seeded = await seedOrder(store, await env.currentTimeMs(), windowMs);
-  const input = holdPolicy ? { ...seeded, holdPolicy } : seeded;
+  const input = { ...(holdPolicy ? { ...seeded, holdPolicy } : seeded), ...more };
   const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: orderWorkflowId(input.orderId),
@@ -113,11 +117,18 @@ function extendingAfter(before: () => Promise<void>): OrderActivities {
 
 const payment = (orderId: string) => ({ id: newId(), orderId, stripeId: `ch_${newId()}` });
 
-/** Saves the run's history for the replay test when RECORD_HISTORIES=1 (npm run record-histories). */
+/**
+ * Saves the run's history for the replay test when RECORD_HISTORIES=1 (npm run record-histories),
+ * unless it is there already: a recorded history stands for the workflows that the code of its day
+ * started, and must keep replaying while any of them may still run (README, "Changing the workflow
+ * safely"). Delete a file to record it again.
+ */
 async function record(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
+  const file = path.join(HISTORIES, `${name}.json`);
+  if (fs.existsSync(file)) return;
   fs.mkdirSync(HISTORIES, { recursive: true });
-  fs.writeFileSync(path.join(HISTORIES, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+  fs.writeFileSync(file, historyToJSON(await handle.fetchHistory()));
 }
 
 test('when nobody pays, then after the default 15-minute window the order is cancelled with expiration:complete and order:cancelled', async () => {
@@ -131,6 +142,7 @@ test('when nobody pays, then after the default 15-minute window the order is can
   expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual([
     'order:created',
+    'order:expiring',
     'expiration:complete',
     'order:cancelled',
   ]);
@@ -181,6 +193,7 @@ test('when a payment lands while the expiry runs, then the order stays cancelled
   expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual([
     'order:created',
+    'order:expiring',
     'expiration:complete',
     'order:cancelled',
     'payment:rejected',
@@ -206,7 +219,7 @@ test('when the database completed the order with a payment whose signal lands wh
     paymentId: paid.id,
     rejectedPaymentIds: [],
   });
-  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:expiring']);
 });
 
 test('when the user cancelled but the signal never reached the workflow, then its expiry says cancelled by the user, not expired', async () => {
@@ -227,14 +240,15 @@ test('when a payment lands a moment before the deadline, then the order complete
   const paid = payment(input.orderId);
 
   const result = await withWorker(async () => {
-    await env.sleep(FIFTEEN_MINUTES - 1000);
+    // A few seconds before the deadline: the test server's clock also runs in real time while activities run.
+    await env.sleep(Date.parse(input.expiresAt) - (await env.currentTimeMs()) - 5000);
     await handle.signal(paymentReceivedSignal, paid);
     return handle.result();
   });
 
   expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', rejectedPaymentIds: [] });
   expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
-  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:expiring']);
 });
 
 test('when the same payment is signalled twice and a second payment follows, then one completes the order and the other is refused', async () => {
@@ -343,6 +357,7 @@ describe('extending the hold (update extendHold)', () => {
     expect(await outboxSubjects(store, input.orderId)).toEqual([
       'order:created',
       'order:updated',
+      'order:expiring', // before the new deadline only: the extension came before the first reminder
       'expiration:complete',
       'order:cancelled',
     ]);
@@ -457,7 +472,7 @@ describe('extending the hold (update extendHold)', () => {
     );
 
     const result = await withWorker(async () => {
-      order = await startOrder(WINDOW, ONE_EXTENSION);
+      order = await startOrder(WINDOW, ONE_EXTENSION, { expiringReminderSeconds: 0 }); // the race alone
       const extended = await order.handle.executeUpdate(extendHoldUpdate);
       expect(extended.expiresAt).toBe(plus(order.input.expiresAt, FIVE_MINUTES));
       return order.handle.result();
@@ -524,6 +539,176 @@ describe('extending the hold (update extendHold)', () => {
       version: 1,
     });
     expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  });
+});
+
+describe('reminding the holder before the deadline (order:expiring)', () => {
+  const TWO_MINUTES = 120_000;
+  const events = async (orderId: string, subject: string) =>
+    (await store.outbox.pending(1000)).filter((e) => e.subject === subject && JSON.stringify(e.data).includes(orderId));
+  /** When each remindExpiring activity was scheduled, in ms after the workflow started. */
+  async function remindersAt(handle: WorkflowHandle): Promise<number[]> {
+    const history = (await handle.fetchHistory()).events ?? [];
+    const ms = (e: (typeof history)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000;
+    const start = ms(history[0]!);
+    return history
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'remindExpiring')
+      .map((e) => ms(e) - start);
+  }
+
+  test('when the order is still active 2 minutes before its deadline, then order:expiring is published once, keyed by order and deadline, and the order then expires', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, undefined, { expiringReminderSeconds: 120 });
+
+    const result = await withWorker(() => handle.result());
+
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
+    expect(await remindersAt(handle)).toEqual([FIFTEEN_MINUTES - TWO_MINUTES]);
+    expect(await events(input.orderId, 'order:expiring')).toMatchObject([
+      {
+        msgId: `order:expiring:${input.orderId}:${input.expiresAt}`,
+        data: {
+          id: input.orderId,
+          version: 0,
+          userId: input.userId,
+          expiresAt: input.expiresAt,
+          ticket: { id: input.ticket.id },
+        },
+      },
+    ]);
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'order:expiring',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+    await record('reminded', handle);
+  });
+
+  test('when the hold is extended after the reminder, then the new deadline gets its own reminder', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, { maxExtensions: 1, extensionSeconds: 300 });
+    const newDeadline = new Date(Date.parse(input.expiresAt) + 300_000).toISOString();
+
+    const result = await withWorker(async () => {
+      await env.sleep(FIFTEEN_MINUTES - 60_000); // past the first reminder
+      await eventually(
+        async () => ((await events(input.orderId, 'order:expiring')).length === 1 ? true : undefined),
+        'the first reminder',
+      );
+      await handle.executeUpdate(extendHoldUpdate);
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', expiresAt: newDeadline });
+    expect((await events(input.orderId, 'order:expiring')).map((e) => e.msgId)).toEqual([
+      `order:expiring:${input.orderId}:${input.expiresAt}`,
+      `order:expiring:${input.orderId}:${newDeadline}`,
+    ]);
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'order:expiring',
+      'order:updated',
+      'order:expiring',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+    await record('reminded-extended', handle);
+  });
+
+  test.each([
+    ['a window shorter than the reminder', 90_000, 120],
+    ['reminders off (0)', FIFTEEN_MINUTES, 0],
+  ])('when the order has %s, then it expires without a reminder', async (_what, windowMs, expiringReminderSeconds) => {
+    const { input, handle } = await startOrder(windowMs, undefined, { expiringReminderSeconds });
+
+    const result = await withWorker(() => handle.result());
+
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
+    expect(await remindersAt(handle)).toEqual([]);
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+  });
+
+  test('when the database completed the order but its signal is late, then the reminder finds it ended and publishes nothing', async () => {
+    const { input, handle } = await startOrder();
+    const paid = payment(input.orderId);
+
+    const result = await withWorker(async () => {
+      await env.sleep('5 minutes');
+      await store.orders.apply(pay(paid)); // the payments consumer decided it; its signal comes after the reminder
+      await env.sleep('9 minutes'); // past the reminder, before the deadline
+      await handle.signal(paymentReceivedSignal, paid);
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: OrderStatus.Complete, paymentId: paid.id, rejectedPaymentIds: [] });
+    expect(await remindersAt(handle)).toEqual([FIFTEEN_MINUTES - TWO_MINUTES]);
+    expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
+  });
+});
+
+describe('changing the workflow while orders are in flight (patched, README "Changing the workflow safely")', () => {
+  let v1: WorkflowBundleWithSourceMap;
+  beforeAll(async () => {
+    // The code from before order:expiring, frozen: what the workers ran when these orders started.
+    v1 = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./fixtures/order.workflow.v1'),
+      logger: quietLogger,
+    });
+  });
+  const patchMarkers = async (handle: WorkflowHandle) =>
+    ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+
+  test('when an order started on the code before the reminder is finished by the new code, then it expires correctly without a reminder, and a new order gets one', async () => {
+    // Placed by the new API (with the reminder's setting), run by a worker still on the old code.
+    const old = await startOrder(FIFTEEN_MINUTES, undefined, { expiringReminderSeconds: 120 });
+    await withWorker(
+      () =>
+        eventually(
+          async () =>
+            (await old.handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes) ? true : undefined,
+          'the old code to wait on its timer',
+        ),
+      undefined,
+      // No sticky cache: the test server would keep the order's next task for this stopped worker
+      // (a real server hands it to another worker after its sticky timeout, 5 s).
+      { workflowBundle: v1, maxCachedWorkflows: 0 },
+    );
+
+    // The old worker is gone; the new one finishes the old order, then runs a new one (one at a time:
+    // the test server skips time more predictably).
+    let fresh: Awaited<ReturnType<typeof startOrder>> | undefined;
+    const [oldResult, freshResult] = await withWorker(async () => {
+      const finished = await old.handle.result();
+      fresh = await startOrder(FIFTEEN_MINUTES, undefined, { expiringReminderSeconds: 120 });
+      await fresh.handle.query(orderStateQuery); // its first task done before time skips ahead
+      return [finished, await fresh.handle.result()] as const;
+    });
+
+    expect(oldResult).toMatchObject({
+      status: OrderStatus.Cancelled,
+      ending: 'expired',
+      expiresAt: old.input.expiresAt,
+    });
+    expect(await store.orders.find(old.input.orderId)).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
+    expect(await outboxSubjects(store, old.input.orderId)).toEqual([
+      'order:created',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+    expect(await patchMarkers(old.handle)).toBe(0); // it passed the patch point on the old code
+
+    expect(freshResult).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
+    expect(await outboxSubjects(store, fresh!.input.orderId)).toEqual([
+      'order:created',
+      'order:expiring',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+    expect(await patchMarkers(fresh!.handle)).toBe(1);
+    await record('started-before-reminder', old.handle);
   });
 });
 
