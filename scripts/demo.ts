@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${API}${path}`, {
       method,
-      headers: { cookie, 'content-type': 'application/json', traceparent },
+      // only the POST: the order's life is the trace, not the demo's polling
+      headers: { cookie, 'content-type': 'application/json', ...(method === 'POST' ? { traceparent } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     }).catch(() => fail(`Lost the API at ${API}. Is \`npm run dev\` still running?`));
     const text = await res.text();
