@@ -29,7 +29,7 @@ mkdir -p "$WORK"
 find "$WORK" -mindepth 1 -maxdepth 1 ! -name node_modules ! -name .tools -exec rm -rf {} +
 git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$WORK"
 mkdir -p "$WORK/.tools"
-for t in venv test-server fuzz-venv; do ln -sfn "$ROOT/.tools/$t" "$WORK/.tools/$t"; done
+for t in venv test-server fuzz-venv zipkin; do ln -sfn "$ROOT/.tools/$t" "$WORK/.tools/$t"; done
 cd "$WORK"
 stamp=.tools/node26-modules.stamp
 want=$(cat package-lock.json <(echo "$NODE_VERSION $BETTER_SQLITE3_NODE26") | sha256sum | cut -d' ' -f1)
