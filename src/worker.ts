@@ -65,6 +65,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       startOutboxRelay(bus, store.outbox, logger.child({ component: 'outbox' }), {
         pollMs: config.outboxPollMs,
         retentionMs: config.outboxRetentionHours * 3600_000,
+        claimMs: config.outboxClaimSeconds * 1000,
       }),
       (r) => r.stop(), // publishes what the last activities wrote
     );
