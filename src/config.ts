@@ -98,6 +98,10 @@ const schema = z.object({
     .min(1)
     .max(366 * 24)
     .default(24),
+  // Each worker's relay claims the oldest unsent rows for this long (README, "Claiming"): a relay
+  // that dies holds them this long at most. It publishes from a claim for half of it, and a publish
+  // waits up to 5 s for its ack: so 10 s at least.
+  OUTBOX_CLAIM_SECONDS: z.coerce.number().int().min(10).max(600).default(30),
   // A whole request, headers and body, must arrive within this (slow or stalled clients hold no connection longer).
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   // Request line plus headers (cookies included); a larger request is refused with 431.
@@ -144,6 +148,7 @@ export type Config = Readonly<{
   expiringReminderSeconds: number;
   outboxPollMs: number;
   outboxRetentionHours: number;
+  outboxClaimSeconds: number;
   workflowBundle?: string;
   /** The API server's limits on what a client sends. */
   http: { requestTimeoutMs: number; maxHeaderBytes: number };
@@ -213,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     expiringReminderSeconds: e.ORDER_EXPIRING_REMINDER_SECONDS,
     outboxPollMs: e.OUTBOX_POLL_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+    outboxClaimSeconds: e.OUTBOX_CLAIM_SECONDS,
     ...(e.WORKFLOW_BUNDLE ? { workflowBundle: path.resolve(e.WORKFLOW_BUNDLE) } : {}),
     http: { requestTimeoutMs: e.REQUEST_TIMEOUT_MS, maxHeaderBytes: e.MAX_HEADER_BYTES },
     rateLimits: { perUserPerMinute: e.RATE_LIMIT_PER_MINUTE, perIpPerMinute: e.RATE_LIMIT_PER_IP_PER_MINUTE },

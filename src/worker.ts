@@ -50,7 +50,8 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       installSdkRuntime(logger, { metricsPort: config.temporal.metricsPort }),
       (logs) => logs.flush(),
     );
-    // Activities write events to the outbox; the relay of this process publishes them at once.
+    // Activities write events to the outbox; the relay of this process publishes them at once (or
+    // the relay of another worker, if its claim on the oldest rows runs: README, "Claiming").
     const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
     const store = resources.add('database', await openStore(config.database, logger, hooks), (s) => s.close());
     resources.add('outbox metrics', watchOutbox(store.outbox), (unwatch) => unwatch());
@@ -64,6 +65,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       startOutboxRelay(bus, store.outbox, logger.child({ component: 'outbox' }), {
         pollMs: config.outboxPollMs,
         retentionMs: config.outboxRetentionHours * 3600_000,
+        claimMs: config.outboxClaimSeconds * 1000,
       }),
       (r) => r.stop(), // publishes what the last activities wrote
     );

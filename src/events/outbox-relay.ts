@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Events } from 'nats';
 import type { Logger } from '../logger';
 import { eventsPublished, outboxPruned, outboxPublishFailures, outboxSetAside } from '../metrics';
@@ -19,6 +21,13 @@ export interface RelayOptions {
   retentionMs?: number;
   /** How often it looks for rows to delete. */
   pruneEveryMs?: number;
+  /**
+   * How long its claim on a batch of rows lasts: no other relay publishes them meanwhile, and a
+   * relay that dies holds them this long at most. It publishes from a batch for half of it only.
+   */
+  claimMs?: number;
+  /** Who it is in the outbox's `claimed_by` (host, pid and a random suffix by default). */
+  relayId?: string;
 }
 
 /** The relay of a process, publishing to its bus, and woken by the bus's reconnection. */
@@ -39,6 +48,8 @@ export function startOutboxRelay(
 
 /** Deleted per statement: a short write, between which events go on being published. */
 const PRUNE_BATCH = 500;
+/** Rows claimed at a time. */
+const CLAIM_BATCH = 100;
 
 /**
  * Publishes the outbox in order, at-least-once. Each row is marked as soon as the stream acks
@@ -46,6 +57,11 @@ const PRUNE_BATCH = 500;
  * `Nats-Msg-Id` within its window), however long the process stays down. While the bus is down
  * events wait in the database. A row that NATS refuses for good is set aside, never retried,
  * and the rows after it go on (invariant 8).
+ *
+ * Every worker process runs one. A relay publishes only rows it claimed (OutboxStore.claim): the
+ * oldest unsent ones, while no other relay's claim runs, so each row goes out once whatever the
+ * number of workers, and an order's events in the order they were written. A relay that dies
+ * leaves its claim to expire; the next relay to claim takes its rows over.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -60,9 +76,11 @@ export class OutboxRelay {
   private readonly retentionMs: number;
   private readonly pruneEveryMs: number;
   private readonly marks: OutboxMarks;
+  private readonly claimMs: number;
+  readonly relayId: string;
 
   constructor(
-    private readonly outbox: Pick<OutboxStore, 'pending' | 'markPublished' | 'setAside' | 'prunePublished'>,
+    private readonly outbox: Pick<OutboxStore, 'claim' | 'release' | 'markPublished' | 'setAside' | 'prunePublished'>,
     private readonly publish: Publish,
     private readonly logger: Logger,
     options: RelayOptions = {},
@@ -72,6 +90,8 @@ export class OutboxRelay {
     this.retentionMs = options.retentionMs ?? 24 * 3600_000;
     this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
     this.marks = new OutboxMarks(outbox);
+    this.claimMs = options.claimMs ?? 30_000;
+    this.relayId = options.relayId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
   start(): void {
@@ -97,6 +117,10 @@ export class OutboxRelay {
     clearTimeout(this.timer);
     await this.running;
     await this.drain();
+    // What it could not publish is for the other relays now, not after its lease.
+    await this.outbox.release(this.relayId).catch((err: unknown) => {
+      this.logger.warn({ err }, 'outbox: could not release claimed rows; they are taken over when the claim expires');
+    });
   }
 
   private schedule(ms: number): void {
@@ -113,11 +137,14 @@ export class OutboxRelay {
     this.woken = false;
     try {
       for (;;) {
-        const events = await this.outbox.pending(100);
-        if (events.length === 0) break;
+        // Measured before the claim: the lease runs out no sooner than this here.
+        const publishUntil = Date.now() + this.claimMs / 2;
+        const events = await this.outbox.claim(this.relayId, CLAIM_BATCH, this.claimMs);
+        if (events.length === 0) break; // nothing to publish, or another relay is publishing the oldest rows
         try {
           for (const event of events) {
             if (this.marks.failed) break; // the database is down: the back-off takes over
+            if (Date.now() >= publishUntil) break; // claimed again, for a new lease, before going on
             await this.relay(event);
           }
         } finally {
@@ -134,6 +161,8 @@ export class OutboxRelay {
       const { first, max } = this.backoffMs;
       delay = this.woken ? 0 : Math.min(max, first * 2 ** Math.min(this.failures - 1, 20));
       this.logger.warn({ err, retryInMs: delay }, 'outbox: could not publish; events stay queued and will be retried');
+      // Another relay (its bus may be up) can take the rows over now rather than after the lease.
+      await this.outbox.release(this.relayId).catch(() => undefined);
     }
     this.schedule(delay);
   }

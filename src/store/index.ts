@@ -26,7 +26,7 @@ export function createStore(db: Db, kind: DatabaseKind, hooks: StoreHooks = {}):
     kind,
     tickets: new TicketStore(db),
     orders: new OrderStore(db, kind, hooks),
-    outbox: new OutboxStore(db),
+    outbox: new OutboxStore(db, kind),
     idempotency: new IdempotencyStore(db, kind),
     close: () => db.destroy(),
   };

@@ -150,6 +150,14 @@ export function migrationProvider(kind: DatabaseKind): MigrationProvider {
         await db.schema.alterTable('outbox').addColumn('tracestate', 'text').execute();
       },
     },
+    // Every worker runs a relay: each claims the oldest unsent rows for a lease (who, until when),
+    // so that one relay publishes each row, and a dead relay's rows are taken over once it expires.
+    '0008_outbox_claims': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('outbox').addColumn('claimed_by', 'text').execute();
+        await db.schema.alterTable('outbox').addColumn('claimed_until', 'text').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(migrations) };
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { context, propagation } from '@opentelemetry/api';
 import type { OutgoingEvent } from '../orders/catalogue';
-import type { Db } from './schema';
-import type { Trx } from './transactions';
+import { sql } from 'kysely';
+import type { DatabaseKind, Db } from './schema';
+import { inTransaction, type Trx } from './transactions';
 
 /** W3C trace context headers (https://www.w3.org/TR/trace-context/). */
 export interface TraceContext {
@@ -65,29 +66,101 @@ export function headerSafeMsgId({ subject, msgId }: Pick<OutgoingEvent, 'subject
   return `${subject}:sha256:${createHash('sha256').update(msgId).digest('hex')}`;
 }
 
+/** The advisory lock (PostgreSQL) that claims of the outbox take turns on. */
+const CLAIM_LOCK = 7_150_120_811;
+
+function toPendingEvent(r: {
+  id: number;
+  msg_id: string;
+  subject: string;
+  data: string;
+  traceparent: string | null;
+  tracestate: string | null;
+}): PendingEvent {
+  return {
+    id: Number(r.id),
+    msgId: r.msg_id,
+    subject: r.subject as OutgoingEvent['subject'],
+    data: JSON.parse(r.data) as OutgoingEvent['data'],
+    ...(r.traceparent
+      ? { trace: { traceparent: r.traceparent, ...(r.tracestate ? { tracestate: r.tracestate } : {}) } }
+      : {}),
+  };
+}
+
 /** The outbox as its relay reads it: pending events in the order they were written. */
 export class OutboxStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly kind: DatabaseKind,
+  ) {}
 
-  /** Rows neither published nor set aside, oldest first. */
+  private unsent(db: Db) {
+    return db.selectFrom('outbox').where('published_at', 'is', null).where('failed_at', 'is', null);
+  }
+
+  /** An unsent row that another relay claimed, its lease still running at `now`. */
+  private claimedByAnother(db: Db, relay: string, now: string) {
+    return this.unsent(db).select('id').where('claimed_by', '<>', relay).where('claimed_until', '>', now).limit(1);
+  }
+
+  /** Rows neither published nor set aside, oldest first (whoever claimed them). */
   async pending(limit: number): Promise<PendingEvent[]> {
-    const rows = await this.db
-      .selectFrom('outbox')
+    const rows = await this.unsent(this.db)
       .select(['id', 'msg_id', 'subject', 'data', 'traceparent', 'tracestate'])
-      .where('published_at', 'is', null)
-      .where('failed_at', 'is', null)
       .orderBy('id')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      msgId: r.msg_id,
-      subject: r.subject as OutgoingEvent['subject'],
-      data: JSON.parse(r.data) as OutgoingEvent['data'],
-      ...(r.traceparent
-        ? { trace: { traceparent: r.traceparent, ...(r.tracestate ? { tracestate: r.tracestate } : {}) } }
-        : {}),
-    }));
+    return rows.map(toPendingEvent);
+  }
+
+  /**
+   * Claims for `relay`, for `leaseMs`, the `limit` oldest unsent rows (a prefix of the outbox in id
+   * order), and returns them oldest first; rows it already held are claimed again, for a new lease.
+   * None while another relay's lease on an unsent row runs: that relay publishes the oldest rows,
+   * and a relay that started on the rows after them could publish an order's later event first.
+   * One conditional UPDATE; on PostgreSQL claims also take turns on an advisory lock, so that the
+   * check and the claim see the same rows (SQLite runs one write at a time already).
+   */
+  async claim(relay: string, limit: number, leaseMs: number): Promise<PendingEvent[]> {
+    // A read first: an idle relay polling an empty (or claimed) outbox takes no write lock.
+    const now = new Date().toISOString();
+    const [first, held] = await Promise.all([
+      this.unsent(this.db).select('id').limit(1).executeTakeFirst(),
+      this.claimedByAnother(this.db, relay, now).executeTakeFirst(),
+    ]);
+    if (!first || held) return [];
+    return inTransaction(this.db, this.kind, async (trx) => {
+      if (this.kind === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(CLAIM_LOCK)})`.execute(trx);
+      const at = new Date().toISOString();
+      const rows = await trx
+        .updateTable('outbox')
+        .set({ claimed_by: relay, claimed_until: new Date(Date.now() + leaseMs).toISOString() })
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('outbox')
+            .select('id')
+            .where('published_at', 'is', null)
+            .where('failed_at', 'is', null)
+            .orderBy('id')
+            .limit(limit),
+        )
+        .where(({ not, exists }) => not(exists(this.claimedByAnother(trx, relay, at))))
+        .returning(['id', 'msg_id', 'subject', 'data', 'traceparent', 'tracestate'])
+        .execute();
+      return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(toPendingEvent);
+    });
+  }
+
+  /** Gives up the claims of `relay` on the rows it has not published (it stops, or cannot publish). */
+  async release(relay: string): Promise<void> {
+    await this.db
+      .updateTable('outbox')
+      .set({ claimed_by: null, claimed_until: null })
+      .where('published_at', 'is', null)
+      .where('failed_at', 'is', null)
+      .where('claimed_by', '=', relay)
+      .execute();
   }
 
   /** How many rows wait (neither published nor set aside), and when the oldest was written: for metrics. */

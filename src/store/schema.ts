@@ -40,6 +40,9 @@ export interface OutboxTable {
   /** The W3C trace context the event was written in (tracing on), published as its NATS headers. */
   traceparent: Generated<string | null>;
   tracestate: Generated<string | null>;
+  /** The relay that claimed the row to publish it, and until when (README, "Claiming"). */
+  claimed_by: Generated<string | null>;
+  claimed_until: Generated<string | null>;
 }
 
 /** One Idempotency-Key of one user (store/idempotency.ts). */

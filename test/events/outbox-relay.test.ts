@@ -132,7 +132,8 @@ test('when the relay is killed after NATS acked some events but before it marked
       acked += 1;
     },
     logger,
-    { pollMs: 50 },
+    // Its claim on the rows it leaves unmarked expires within the duplicate window's wait below.
+    { pollMs: 50, claimMs: 1000 },
   );
   dying.start();
   await eventually(async () => (acked === 3 ? true : undefined), 'three events acked before the kill');
