@@ -6,19 +6,19 @@
  * same key, and answers with the one order that the first attempt's plan makes, on the workflow
  * that attempt started. On SQLite and on PostgreSQL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { eventually } from '../../scripts/lib/eventually';
-import { track } from '../../scripts/lib/process-registry';
-import { freePort, ROOT, stopChild, waitForPort } from '../../scripts/lib/servers';
+import { freePort, stopChild, waitForPort } from '../../scripts/lib/servers';
 import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
 import type { Order } from '../../src/orders/order';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { fullRequester } from '../support/api';
-import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
+import { spawnApiProcess } from '../support/api-process';
 import { databases, type TestDatabase } from '../support/database';
 import { newId } from '../support/orders';
 
@@ -52,24 +52,14 @@ describe.each(databases)('when the API is killed mid-request on %s', (_engine, o
   /** The API as deployed: its own process, over the test's database, reaching Temporal through the proxy. */
   async function startApiProcess(taskQueue: string): Promise<ReturnType<typeof fullRequester>> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        JWT_KEY: TEST_JWT_KEY,
-        PORT: String(port),
-        TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
-        TEMPORAL_TASK_QUEUE: taskQueue, // no worker polls it: the workflow stays running to be seen
-        ...(db.config.kind === 'postgres'
-          ? { DATABASE_URL: db.config.url }
-          : { DATA_DIR: path.dirname(db.config.file) }),
-        IDEMPOTENCY_LEASE_SECONDS: '2',
-        LOG_LEVEL: 'warn',
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-deprecation'].filter(Boolean).join(' '),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const child = spawnApiProcess({
+      PORT: String(port),
+      TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
+      TEMPORAL_TASK_QUEUE: taskQueue, // no worker polls it: the workflow stays running to be seen
+      ...(db.config.kind === 'postgres' ? { DATABASE_URL: db.config.url } : { DATA_DIR: path.dirname(db.config.file) }),
+      IDEMPOTENCY_LEASE_SECONDS: '2',
+      LOG_LEVEL: 'warn',
     });
-    track(child, 'orders-api');
     processes.push(child);
     await waitForPort(port, 'the API', 60_000);
     return fullRequester(`http://127.0.0.1:${port}`);

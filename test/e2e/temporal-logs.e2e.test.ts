@@ -6,17 +6,16 @@
  * not flood the log: the first is logged, then how many more came. Before, the API had no SDK
  * runtime of its own, and the core wrote one line of coloured text per retry.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { openStore, type Store } from '../../src/store';
-import { track } from '../../scripts/lib/process-registry';
-import { freePort, ROOT, waitForPort } from '../../scripts/lib/servers';
+import { freePort, waitForPort } from '../../scripts/lib/servers';
 import { requester } from '../support/api';
-import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
+import { sessionCookieForUser } from '../support/auth';
+import { spawnApiProcess } from '../support/api-process';
 import { newId } from '../support/orders';
 import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
 
@@ -33,25 +32,18 @@ beforeAll(async () => {
   try {
     proxy = await startTcpProxy({ host: host!, port: Number(port) });
     const apiPort = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        JWT_KEY: TEST_JWT_KEY,
+    const api = spawnApiProcess(
+      {
         PORT: String(apiPort),
         TEMPORAL_ADDRESS: `127.0.0.1:${proxy.port}`,
         DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
-        // On Node 26, tsx's loader (the test's way to run the source, not production's) prints a
-        // DEP0205 deprecation warning of Node's own: not a line the API writes.
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-deprecation'].filter(Boolean).join(' '),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    track(api, 'orders-api');
-    api.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    api.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      'pipe',
+    );
+    api.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    api.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = once(api, 'exit');
     await waitForPort(apiPort, 'the API', 60_000);
 

@@ -7,20 +7,19 @@
  *    order, and a NATS subscriber received the same trace id in `traceparent`.
  * 2. The API as deployed (its own process, Node's own module loader) sends its spans there too.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { eventually } from '../../scripts/lib/eventually';
-import { track } from '../../scripts/lib/process-registry';
-import { freePort, ROOT, startZipkin, waitForPort, zipkinUrls, type ServerProcess } from '../../scripts/lib/servers';
+import { freePort, startZipkin, waitForPort, zipkinUrls, type ServerProcess } from '../../scripts/lib/servers';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
 import { openStore } from '../../src/store';
 import { requester, postOrder } from '../support/api';
-import { sessionCookieForUser, TEST_JWT_KEY } from '../support/auth';
-import { CoreNatsPeer } from '../support/nats';
+import { sessionCookieForUser } from '../support/auth';
+import { spawnApiProcess } from '../support/api-process';
+import { CoreNatsPeer, type RecordedMessage } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -67,7 +66,7 @@ const traceFromZipkin = (traceId: string, ready: (spans: ZipkinSpan[]) => boolea
 describe('an order that expires, with the API and the worker exporting to Zipkin', () => {
   let system: TestSystem;
   let peer: CoreNatsPeer;
-  const received: Array<{ subject: string; data: Record<string, unknown>; traceparent?: string }> = [];
+  let received: RecordedMessage[] = [];
 
   beforeAll(async () => {
     system = await startSystem({
@@ -76,18 +75,7 @@ describe('an order that expires, with the API and the worker exporting to Zipkin
       env: { OTEL_TRACES_EXPORTER: 'zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: urls.spans },
     });
     peer = await CoreNatsPeer.connect(system.config.nats.url);
-    for (const subject of ['expiration:complete', 'order:cancelled']) {
-      const sub = peer.nc.subscribe(subject);
-      void (async () => {
-        for await (const m of sub) {
-          received.push({
-            subject: m.subject,
-            data: JSON.parse(m.string()) as Record<string, unknown>,
-            ...(m.headers?.has('traceparent') ? { traceparent: m.headers.get('traceparent') } : {}),
-          });
-        }
-      })();
-    }
+    received = peer.record(['expiration:complete', 'order:cancelled']).messages;
   });
 
   afterAll(async () => {
@@ -152,23 +140,15 @@ test('when the API runs as its own process with OTEL_TRACES_EXPORTER=zipkin, the
     await store.close();
 
     const apiPort = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        JWT_KEY: TEST_JWT_KEY,
-        PORT: String(apiPort),
-        TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
-        TEMPORAL_TASK_QUEUE: `orders-tracing-${newId()}`,
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        OTEL_TRACES_EXPORTER: 'zipkin',
-        OTEL_EXPORTER_ZIPKIN_ENDPOINT: urls.spans,
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--no-deprecation'].filter(Boolean).join(' '),
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const api = spawnApiProcess({
+      PORT: String(apiPort),
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+      TEMPORAL_TASK_QUEUE: `orders-tracing-${newId()}`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      OTEL_TRACES_EXPORTER: 'zipkin',
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: urls.spans,
     });
-    track(api, 'orders-api');
     const exited = once(api, 'exit');
     await waitForPort(apiPort, 'the API', 60_000);
 

@@ -15,7 +15,7 @@ import { orderWorkflowId } from '../../src/workflows/shared';
 import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
 import { capturingLogger } from '../support/logs';
-import { CoreNatsPeer } from '../support/nats';
+import { CoreNatsPeer, type RecordedMessage } from '../support/nats';
 import { newId } from '../support/orders';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -25,24 +25,13 @@ const { logger, lines } = capturingLogger('info', { mixin: traceContext });
 let system: TestSystem;
 let peer: CoreNatsPeer;
 /** What a core NATS subscriber (another service) receives, with the trace header. */
-const received: Array<{ subject: string; data: Record<string, unknown>; traceparent?: string }> = [];
+let received: RecordedMessage[] = [];
 const cookie = sessionCookieForUser(newId());
 
 beforeAll(async () => {
   system = await startSystem({ database: 'sqlite', expirationSeconds: 2, spanExporter: exporter, logger });
   peer = await CoreNatsPeer.connect(system.config.nats.url);
-  for (const subject of ['order:created', 'expiration:complete', 'order:cancelled', 'order:updated']) {
-    const sub = peer.nc.subscribe(subject);
-    void (async () => {
-      for await (const m of sub) {
-        received.push({
-          subject: m.subject,
-          data: JSON.parse(m.string()) as Record<string, unknown>,
-          ...(m.headers?.has('traceparent') ? { traceparent: m.headers.get('traceparent') } : {}),
-        });
-      }
-    })();
-  }
+  received = peer.record(['order:created', 'expiration:complete', 'order:cancelled', 'order:updated']).messages;
 });
 
 afterAll(async () => {

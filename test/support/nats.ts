@@ -64,14 +64,25 @@ export class CoreNatsPeer {
   }
 }
 
+export interface RecordedMessage {
+  subject: string;
+  data: Record<string, unknown>;
+  /** The W3C trace context header the publisher sent, if any. */
+  traceparent?: string;
+}
+
 export class Recorder {
-  readonly messages: Array<{ subject: string; data: Record<string, unknown> }> = [];
+  readonly messages: RecordedMessage[] = [];
   private waiters: Array<() => void> = [];
   constructor(private readonly subs: Subscription[]) {
     for (const sub of subs) {
       void (async () => {
         for await (const m of sub) {
-          this.messages.push({ subject: m.subject, data: JSON.parse(m.string()) as Record<string, unknown> });
+          this.messages.push({
+            subject: m.subject,
+            data: JSON.parse(m.string()) as Record<string, unknown>,
+            ...(m.headers?.has('traceparent') ? { traceparent: m.headers.get('traceparent') } : {}),
+          });
           this.waiters.forEach((w) => w());
         }
       })();
