@@ -86,6 +86,18 @@ interface Store {
   close(): Promise<void>;
 }
 
+type Judged = { result: RateLimiterRes; refused: boolean };
+
+/** rate-limiter-flexible rejects with a RateLimiterRes when a key is over its limit: a refusal, not a failure. */
+const judged = (counting: Promise<RateLimiterRes>): Promise<Judged> =>
+  counting.then(
+    (result) => ({ result, refused: false }),
+    (err: unknown) => {
+      if (err instanceof RateLimiterRes) return { result: err, refused: true };
+      throw err;
+    },
+  );
+
 function limiter(p: {
   name: string;
   points: number;
@@ -99,22 +111,16 @@ function limiter(p: {
   const memory = new RateLimiterMemory({ keyPrefix: p.name, points: p.points, duration: RATE_LIMIT_WINDOW_SECONDS });
   const policy = `"${p.name}";q=${p.points};w=${RATE_LIMIT_WINDOW_SECONDS}`;
 
-  const count = async (key: string): Promise<{ result: RateLimiterRes; refused: boolean }> => {
+  const count = async (key: string): Promise<Judged> => {
     try {
-      return { result: await p.store.consume(shared, key), refused: false };
+      return await judged(p.store.consume(shared, key));
     } catch (err) {
-      if (err instanceof RateLimiterRes) return { result: err, refused: true };
       const message = (err as Error).message ?? String(err);
       if (p.warnings.admit(p.name, message)) {
         p.logger.warn({ err, policy: p.name }, 'rate-limit store failed: counting in memory (fail open)');
       }
     }
-    try {
-      return { result: await memory.consume(key), refused: false };
-    } catch (err) {
-      if (err instanceof RateLimiterRes) return { result: err, refused: true };
-      throw err;
-    }
+    return judged(memory.consume(key));
   };
 
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
