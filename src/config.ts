@@ -48,11 +48,17 @@ const schema = z.object({
   JWT_KEY: z
     .string({ error: 'JWT_KEY is required: the HS256 secret shared with the auth service' })
     .min(1, 'JWT_KEY must not be empty'),
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** One server, or a cluster's servers separated by commas (the client fails over between them). */
+  NATS_URL: z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/, 'NATS_URL must be a URL, or URLs separated by commas (no spaces)')
+    .default('nats://127.0.0.1:4222'),
   NATS_STREAM: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'NATS_STREAM may hold letters, digits, - and _ only')
     .default('ticketing'),
+  /** Copies of the stream in a NATS cluster (3 survives one node down); set when the worker creates it, or scaled. */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
   /** The worker's SDK metrics (Rust core's Prometheus endpoint); 0: not exported. */
@@ -134,7 +140,7 @@ export type Config = Readonly<{
   /** The worker's /healthz and /readyz; 0 turns them off. */
   workerHealthPort: number;
   jwtKey: string;
-  nats: { url: string; stream: string };
+  nats: { url: string; stream: string; streamReplicas: number };
   temporal: TemporalConfig;
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   orderExpirationSeconds: number;
@@ -200,7 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     workerHealthPort: e.WORKER_HEALTH_PORT,
     jwtKey: e.JWT_KEY,
-    nats: { url: e.NATS_URL, stream: e.NATS_STREAM },
+    nats: { url: e.NATS_URL, stream: e.NATS_STREAM, streamReplicas: e.NATS_STREAM_REPLICAS },
     temporal: {
       ...temporalConnection(env),
       taskQueue: e.TEMPORAL_TASK_QUEUE,

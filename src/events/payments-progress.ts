@@ -1,3 +1,4 @@
+import type { MsgRequest } from 'nats';
 import { Subjects } from '../orders/catalogue';
 import type { PaymentsProgress } from '../orders/ports';
 import { isNotFound, type EventBus } from './jetstream';
@@ -13,10 +14,10 @@ export function paymentsProgress(bus: EventBus, durable: string): PaymentsProgre
       const info = await bus.jsm.consumers.info(bus.stream, durable);
       if (info.num_pending === 0 && info.num_ack_pending === 0) return true;
       try {
-        const next = await (bus.jsm as unknown as WithDirectGet).direct.getMessage(bus.stream, {
-          seq: info.ack_floor.stream_seq + 1,
-          next_by_subj: Subjects.PaymentCreated,
-        });
+        // The stream's leader answers this get (a direct get may come from a replica that lags
+        // behind and has not stored the payment yet); nats.js leaves `next_by_subj` out of its type.
+        const query = { seq: info.ack_floor.stream_seq + 1, next_by_subj: Subjects.PaymentCreated };
+        const next = await bus.jsm.streams.getMessage(bus.stream, query as unknown as MsgRequest);
         return next.time.getTime() > Date.parse(deadline);
       } catch (err) {
         if (isNotFound(err)) return true; // no payment above the floor
@@ -24,9 +25,4 @@ export function paymentsProgress(bus: EventBus, durable: string): PaymentsProgre
       }
     },
   };
-}
-
-/** nats.js serves direct gets from the manager (`jsm.direct`) but leaves them out of its JetStreamManager type. */
-interface WithDirectGet {
-  direct: { getMessage(stream: string, query: { seq: number; next_by_subj: string }): Promise<{ time: Date }> };
 }

@@ -7,7 +7,7 @@ describe('config', () => {
     const config = loadConfig({ JWT_KEY: 'k' });
     expect(config).toMatchObject({
       port: 3000,
-      nats: { url: 'nats://127.0.0.1:4222', stream: 'ticketing' },
+      nats: { url: 'nats://127.0.0.1:4222', stream: 'ticketing', streamReplicas: 1 },
       temporal: {
         connection: { address: '127.0.0.1:7233' },
         namespace: 'default',
@@ -30,6 +30,11 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  test('when NATS_URL lists a cluster, then it is kept whole, and the stream takes NATS_STREAM_REPLICAS', () => {
+    const config = loadConfig({ JWT_KEY: 'k', NATS_URL: 'nats://a:4222,nats://b:4223', NATS_STREAM_REPLICAS: '3' });
+    expect(config.nats).toMatchObject({ url: 'nats://a:4222,nats://b:4223', streamReplicas: 3 });
+  });
+
   test('when TEMPORAL_METRICS_PORT is set, then the worker exports the SDK metrics on it', () => {
     expect(loadConfig({ JWT_KEY: 'k', TEMPORAL_METRICS_PORT: '9464' }).temporal.metricsPort).toBe(9464);
   });
@@ -43,6 +48,10 @@ describe('config', () => {
     [{ JWT_KEY: 'k', DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     [{ JWT_KEY: 'k', TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'set both or neither'],
     [{ JWT_KEY: 'k', NATS_STREAM: 'a.b' }, 'NATS_STREAM'],
+    [{ JWT_KEY: 'k', NATS_URL: 'nats://a:4222, nats://b:4222' }, 'NATS_URL'],
+    [{ JWT_KEY: 'k', NATS_URL: 'nats://a:4222,' }, 'NATS_URL'],
+    [{ JWT_KEY: 'k', NATS_STREAM_REPLICAS: '0' }, 'NATS_STREAM_REPLICAS'],
+    [{ JWT_KEY: 'k', NATS_STREAM_REPLICAS: '6' }, 'NATS_STREAM_REPLICAS'],
     [{ JWT_KEY: 'k', MAX_ACTIVE_ORDERS_PER_USER: '0' }, 'MAX_ACTIVE_ORDERS_PER_USER'],
     [{ JWT_KEY: 'k', IDEMPOTENCY_LEASE_SECONDS: '0' }, 'IDEMPOTENCY_LEASE_SECONDS'],
     [{ JWT_KEY: 'k', TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'use TEMPORAL_TLS_CLIENT_CERT_PATH'],
