@@ -37,7 +37,7 @@ async function main() {
     dataDir: path.join(dir, 'cluster'),
     frontendPort: await freePort(),
     uiPort: await freePort(),
-    output: process.env.SMOKE_OUTPUT === 'inherit' ? 'inherit' : 'ignore',
+    output: () => (process.env.SMOKE_OUTPUT === 'inherit' ? 'inherit' : 'ignore'),
   };
   try {
     let cluster = await timed('first start (databases, schemas, namespace) to ready', () =>

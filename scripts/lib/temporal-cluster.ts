@@ -8,7 +8,7 @@ import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SearchAttributes } from '../../src/workflows/shared';
-import { ServerExitedError, spawnServer, waitForPort, type ServerProcess } from './servers';
+import { ServerExitedError, spawnServer, waitForPort, type ServerOutput, type ServerProcess } from './servers';
 import {
   TEMPORAL_SERVICES,
   allocatePorts,
@@ -37,7 +37,8 @@ export interface TemporalClusterOptions {
   namespace?: string;
   /** The namespace's retention of closed workflows, when it is created; default 1. */
   retentionDays?: number;
-  output?: 'inherit' | 'ignore' | 'pipe';
+  /** Where each process's output goes, by its name (`temporal-history`, ...); default: only its tail is kept. */
+  output?: (name: string) => ServerOutput;
   /** The services' log level (JSON lines on stdout); default warn. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** How long a start or a restart may take until the cluster answers; default 120 s. */
@@ -79,7 +80,10 @@ export async function startTemporalCluster(o: TemporalClusterOptions): Promise<T
   const server = temporalServerTool('temporal-server');
   const start = (service: TemporalService): TemporalServiceProcess => {
     const args = ['--config-file', files.server, '--allow-no-auth', 'start', '--service', service];
-    return { ...spawnServer(`temporal-${service}`, server, args, o.output), ports: ports[service] };
+    return {
+      ...spawnServer(`temporal-${service}`, server, args, o.output?.(`temporal-${service}`)),
+      ports: ports[service],
+    };
   };
   const services: Partial<Record<TemporalService, TemporalServiceProcess>> = {};
   const address = `127.0.0.1:${o.frontendPort}`;
@@ -108,7 +112,7 @@ export async function startTemporalCluster(o: TemporalClusterOptions): Promise<T
     if (o.uiPort) {
       const { root, config, env } = files.ui;
       const args = ['--root', root, '--config', config, '--env', env, 'start'];
-      ui = spawnServer('temporal-ui', temporalServerTool('temporal-ui-server'), args, o.output);
+      ui = spawnServer('temporal-ui', temporalServerTool('temporal-ui-server'), args, o.output?.('temporal-ui'));
       await waitForPort(o.uiPort, 'Temporal Web UI', 30_000, ui);
     }
   } catch (err) {

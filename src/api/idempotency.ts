@@ -114,7 +114,7 @@ export class IdempotentOrders {
     if (!(await this.keys.takeOver(ref, entry.lockedUntil, plan, lockedUntil))) throw inProgress;
     this.logger.info(
       { ...ref, orderId: plan.orderId, resume },
-      'idempotency key taken over from an attempt that stopped',
+      'idempotency key taken over: its last attempt ended without a final answer (404, 409, 5xx) or stopped',
     );
     return this.attempt(ref, ticketId, plan, resume);
   }

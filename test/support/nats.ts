@@ -48,7 +48,8 @@ export class CoreNatsPeer {
   static async connect(url: string): Promise<CoreNatsPeer> {
     // Back within 100 ms of an outage's end, before the service's bus (1 s), which publishes as soon
     // as it is back: a core subscriber only sees what is published while it is connected.
-    return new CoreNatsPeer(await connect({ servers: url, reconnectTimeWait: 100, maxReconnectAttempts: -1 }));
+    const servers = url.split(','); // a cluster's, as NATS_URL lists them
+    return new CoreNatsPeer(await connect({ servers, reconnectTimeWait: 100, maxReconnectAttempts: -1 }));
   }
   /** A bound function, so that it can be handed on (to `ticketThenOrder`). */
   readonly publish = (subject: string, data: unknown): Promise<void> => {
@@ -69,6 +70,8 @@ export interface RecordedMessage {
   data: Record<string, unknown>;
   /** The W3C trace context header the publisher sent, if any. */
   traceparent?: string;
+  /** JetStream's de-duplication id (`Nats-Msg-Id`): one per event, however often it is published. */
+  msgId?: string;
 }
 
 export class Recorder {
@@ -82,6 +85,7 @@ export class Recorder {
             subject: m.subject,
             data: JSON.parse(m.string()) as Record<string, unknown>,
             ...(m.headers?.has('traceparent') ? { traceparent: m.headers.get('traceparent') } : {}),
+            ...(m.headers?.has('Nats-Msg-Id') ? { msgId: m.headers.get('Nats-Msg-Id') } : {}),
           });
           this.waiters.forEach((w) => w());
         }
