@@ -33,13 +33,19 @@ export async function startServiceReplica(o: {
     ...o.env,
     ...(o.role === 'api' ? { PORT: String(o.port) } : { WORKER_HEALTH_PORT: String(o.port) }),
   };
-  const replica =
+  const start = () =>
     o.runner === 'dist' ? compiled(o.name, o.role, env, o.output) : container(o.name, o.role, env, o.output);
+  let replica = start();
   try {
+    // A replica that exits during its start (a dependency still recovering, such as a NATS cluster
+    // electing its stream leaders) is started again, as its supervisor would, until the deadline.
     await eventually(
       async () => {
-        if (replica.process.child.exitCode !== null)
-          throw new Error(`${o.name} exited:\n${replica.process.lastOutput()}`);
+        if (replica.process.child.exitCode !== null) {
+          const said = replica.process.lastOutput();
+          replica = start();
+          throw new Error(`${o.name} exited during its start; its last output:\n${said}`);
+        }
         const res = await fetch(`http://127.0.0.1:${o.port}/readyz`);
         return res.ok ? true : undefined;
       },

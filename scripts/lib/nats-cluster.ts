@@ -79,7 +79,11 @@ export async function startNatsCluster(o: {
   return cluster;
 }
 
-/** Listening, routed to every other node, and JetStream's meta group has a leader. */
+/**
+ * Listening, routed to every other node, JetStream's meta group has a leader, and /healthz says this
+ * node's streams and consumers are current: after a restart on an old store, JetStream answers
+ * its API only once they have caught up (a worker's first stream request would time out before).
+ */
 async function nodeReady(node: NatsNode, clusterSize: number): Promise<void> {
   await waitForPort(node.ports.client, node.name, 30_000, node.process);
   const monitor = `http://127.0.0.1:${node.ports.monitor}`;
@@ -88,7 +92,8 @@ async function nodeReady(node: NatsNode, clusterSize: number): Promise<void> {
       const routes = (await (await fetch(`${monitor}/routez`)).json()) as { routes?: { remote_name?: string }[] };
       const peers = new Set((routes.routes ?? []).map((r) => r.remote_name));
       const jsz = (await (await fetch(`${monitor}/jsz`)).json()) as { meta_cluster?: { leader?: string } };
-      return peers.size >= clusterSize - 1 && jsz.meta_cluster?.leader ? true : undefined;
+      const healthy = (await fetch(`${monitor}/healthz`)).ok;
+      return peers.size >= clusterSize - 1 && jsz.meta_cluster?.leader && healthy ? true : undefined;
     },
     `${node.name} to join the NATS cluster with a JetStream leader`,
     60_000,
