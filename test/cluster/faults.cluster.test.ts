@@ -77,7 +77,16 @@ async function expectAllExpired(user: ClusterUser, ids: string[]): Promise<void>
     `${ids.length} orders to expire`,
     (CLUSTER_WINDOW_SECONDS + 180) * 1000,
   );
-  const events = await streamEvents();
+  // The outbox publishes after the commit that GET reads, and a killed worker's claim on its rows
+  // runs out only after OUTBOX_CLAIM_SECONDS: wait until each order's last event is on the stream.
+  const events = await eventually(
+    async () => {
+      const all = await streamEvents();
+      return ids.every((id) => eventsOf(all, id).includes('order:cancelled')) ? all : undefined;
+    },
+    `order:cancelled of ${ids.length} orders on the stream`,
+    120_000,
+  );
   for (const id of ids)
     expect(eventsOf(events, id)).toEqual(['order:created', 'expiration:complete', 'order:cancelled']);
   const list = ((await user.request(1, 'GET', '/api/orders')).body as unknown[]).length;
