@@ -30,6 +30,7 @@
  * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (scripts/lib/resources.ts).
  */
 import os from 'node:os';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { config, log } from './config';
 import { measureCreation } from './creation';
 import { measureRates, ratesTickets } from './creation-rates';
@@ -51,6 +52,8 @@ const HOLD_WINDOW_SECONDS = 24 * 3600;
 
 async function bench(resources: Resources): Promise<Results> {
   const began = Date.now();
+  // The bench's own worker (the bare workflows): warnings only, not the bundler's and the worker's INFO lines
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stack = await startStack(resources);
   const { orders, warmup, concurrency, windowSeconds, quick } = config;
   const setup = { orders, warmup, concurrency, windowSeconds, cpus: os.cpus().length, quick };
@@ -76,13 +79,7 @@ async function bench(resources: Resources): Promise<Results> {
   const holdPost = restClient(resources, holdApi.port);
   const rates = await measureRates(holdPost, await seedTickets(stack.nc, post, ratesTickets()));
 
-  const drain = await measureDrain(
-    resources,
-    stack,
-    post,
-    await seedTickets(stack.nc, post, config.drainOrders),
-    cancelled,
-  );
+  const drain = await measureDrain(resources, stack, await seedTickets(stack.nc, post, config.drainOrders), cancelled);
   const steady = await measureSteady(resources, stack, await seedTickets(stack.nc, post, steadyTickets()), cancelled);
   const peer = await measurePeer(resources, stack.nc, {
     jobs: config.drainOrders,

@@ -14,8 +14,8 @@ import { config, log } from '../config';
 import { outboxSplit } from '../expiry';
 import { expiryInTemporal, type TemporalSteps } from '../expiry-history';
 import { runConcurrently, type Spread } from '../load';
-import type { PostOrder } from '../rest';
-import type { Stack } from '../stack';
+import { restClient } from '../rest';
+import { startApi, type Stack } from '../stack';
 import { bareWorkflowId, receiveBareFired, startBare, startBareWorker } from './bare';
 
 export interface DrainSide extends Lateness {
@@ -37,11 +37,14 @@ export interface Drain {
 export async function measureDrain(
   resources: Resources,
   stack: Stack,
-  post: PostOrder,
   tickets: string[],
   cancelled: Map<string, number>,
 ): Promise<Drain> {
   await startBareWorker(resources, stack);
+  // Its own API, with a window that outlasts the creation of N orders (about 200/s here)
+  const windowSeconds = Math.max(config.windowSeconds, Math.ceil(tickets.length / 100) + 10);
+  const api = await startApi(resources, stack, windowSeconds);
+  const post = restClient(resources, api.port);
   const fired = receiveBareFired(stack.nc);
 
   const due = new Map<string, number>();
@@ -57,10 +60,11 @@ export async function measureDrain(
     `drain: ${due.size} orders due over ${spreadSeconds.toFixed(1)} s, the first in ${((first - Date.now()) / 1000).toFixed(0)} s`,
   );
   const project = await drainSide(stack, 'orders', due, cancelled);
+  await api.stop();
   const split = outboxSplit(stack.dir, due);
 
   // The same deadlines, shifted to a window after the bare starts begin.
-  const base = Date.now() + config.windowSeconds * 1000;
+  const base = Date.now() + windowSeconds * 1000;
   const bareDue = new Map([...due].map(([id, at]) => [id, base + at - first]));
   await startBare(stack, bareDue);
   log(`drain: ${bareDue.size} bare workflows started, the first due in ${((base - Date.now()) / 1000).toFixed(0)} s`);
