@@ -77,6 +77,10 @@ export async function measurePeer(
 
   const giveUp = deadline + 120_000;
   while (arrived.size < o.jobs && Date.now() < giveUp) await sleep(100);
+  // redis-server and BullMQ go now, so that the memory part runs without them
+  await worker.close();
+  await queue.close();
+  await redis.stop();
   const lags = [...arrived.values()].map((t) => t - deadline);
   return {
     jobs: o.jobs,
