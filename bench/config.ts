@@ -1,16 +1,38 @@
 /**
- * The bench's settings, read once from the environment (README, "Benchmarks"), and the log line
- * every part of it prints with.
+ * The bench's settings, read once from the environment (README, "Performance"), and the log line
+ * every part of it prints with. `BENCH_QUICK=1` runs every part at a small scale (CI: under 3 minutes).
  */
+const quick = process.env.BENCH_QUICK === '1';
+const num = (name: string, full: number, small: number): number => Number(process.env[name] ?? (quick ? small : full));
+
 export const config = {
+  quick,
   /** Orders each way per round (bare starts and REST orders). */
-  orders: Number(process.env.BENCH_ORDERS ?? 1000),
+  orders: num('BENCH_ORDERS', 1000, 100),
   /** Tasks in flight at once. */
-  concurrency: Number(process.env.BENCH_CONCURRENCY ?? 64),
-  /** The orders' expiration window: how long the expiry part waits for them to fall due. */
-  windowSeconds: Number(process.env.BENCH_WINDOW_SECONDS ?? 30),
+  concurrency: num('BENCH_CONCURRENCY', 64, 64),
+  /** The orders' expiration window (creation and drain): how long the expiry parts wait for them to fall due. */
+  windowSeconds: num('BENCH_WINDOW_SECONDS', 30, 10),
   /** Unmeasured orders and starts first, so that JIT compilation and caches are warm in every process. */
-  warmup: Number(process.env.BENCH_WARMUP ?? 200),
+  warmup: num('BENCH_WARMUP', 200, 50),
+  /** Creation at fixed offered rates (orders/s), each for this long. */
+  rates: [10, 50, 100],
+  rateSeconds: num('BENCH_RATE_SECONDS', 10, 3),
+  /** The drain: N orders, then N bare timer-plus-activity workflows, due together (10,000: set it here). */
+  drainOrders: num('BENCH_DRAIN_ORDERS', 2000, 300),
+  /** Steady state: orders a second, their window, and how long they arrive. */
+  steady: {
+    rate: num('BENCH_STEADY_RATE', 50, 20),
+    windowSeconds: num('BENCH_STEADY_WINDOW', 60, 10),
+    seconds: num('BENCH_STEADY_SECONDS', 300, 30),
+  },
+  /** Memory: worker and API RSS once this many orders (created by that part) are waiting. */
+  memoryLevels: quick ? [100, 300] : [1000, 10_000, 20_000],
+  /** The peer: BullMQ worker concurrency, and how long before the shared deadline the jobs are added. */
+  bullConcurrency: num('BENCH_BULL_CONCURRENCY', 50, 50),
+  peerLeadSeconds: num('BENCH_PEER_LEAD_SECONDS', 10, 5),
+  /** The worker's sticky cache, as the service reads it (src/config.ts: TEMPORAL_MAX_CACHED_WORKFLOWS). */
+  maxCachedWorkflows: Number(process.env.TEMPORAL_MAX_CACHED_WORKFLOWS ?? 200),
   /** A folder for V8 CPU profiles of the API and worker (open them in Chrome DevTools). */
   profileDir: process.env.BENCH_CPU_PROF,
   jwtKey: 'bench-key',

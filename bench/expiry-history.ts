@@ -18,6 +18,9 @@ export interface TemporalSteps {
   steps: Record<Step, Spread>;
   /** Workflow tasks that timed out: a worker too busy to take its sticky tasks in time. */
   taskTimeouts: number;
+  /** History events per workflow, and workflow tasks per workflow (means over the sample). */
+  eventsPerWorkflow: number;
+  workflowTasksPerWorkflow: number;
 }
 
 /**
@@ -25,7 +28,11 @@ export interface TemporalSteps {
  * waited for the worker, how long the activity waited and ran, how long the workflow took to
  * complete after it; and how many workflow tasks timed out.
  */
-export async function expiryInTemporal(client: Client, expiries: Array<[string, number]>): Promise<TemporalSteps> {
+export async function expiryInTemporal(
+  client: Client,
+  expiries: Array<[string, number]>,
+  workflowId: (id: string) => string = orderWorkflowId,
+): Promise<TemporalSteps> {
   const sample = expiries.filter((_, i) => i % Math.max(1, Math.floor(expiries.length / SAMPLE)) === 0);
   const steps: Record<Step, number[]> = {
     timerFired: [],
@@ -35,15 +42,19 @@ export async function expiryInTemporal(client: Client, expiries: Array<[string, 
     completion: [],
   };
   let taskTimeouts = 0;
+  let events = 0;
+  let tasks = 0;
   await runConcurrently(sample.length, CONCURRENCY, async (i) => {
     const [orderId, due] = sample[i]!;
-    const events = (await client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory()).events ?? [];
-    type Event = (typeof events)[number];
+    const history = (await client.workflow.getHandle(workflowId(orderId)).fetchHistory()).events ?? [];
+    events += history.length;
+    tasks += history.filter((e) => e.workflowTaskStartedEventAttributes).length;
+    type Event = (typeof history)[number];
     const ms = (e: Event) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     /** When the first event of a kind happened, at or after `after`. */
     const at = (kind: (e: Event) => unknown, after = 0) =>
-      events.filter((e) => kind(e) && ms(e) >= after).map(ms)[0] ?? NaN;
-    taskTimeouts += events.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+      history.filter((e) => kind(e) && ms(e) >= after).map(ms)[0] ?? NaN;
+    taskTimeouts += history.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
     const fired = at((e) => e.timerFiredEventAttributes);
     const scheduled = at((e) => e.activityTaskScheduledEventAttributes);
     const started = at((e) => e.activityTaskStartedEventAttributes);
@@ -58,5 +69,7 @@ export async function expiryInTemporal(client: Client, expiries: Array<[string, 
     sampled: sample.length,
     steps: Object.fromEntries(Object.entries(steps).map(([step, xs]) => [step, spread(xs)])) as Record<Step, Spread>,
     taskTimeouts,
+    eventsPerWorkflow: events / sample.length,
+    workflowTasksPerWorkflow: tasks / sample.length,
   };
 }

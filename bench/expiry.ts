@@ -62,7 +62,7 @@ export async function measureExpiry(
 }
 
 /** Where the lag is, from the API's outbox: the expiry's commit in the database, then the relay's publish. */
-function outboxSplit(dir: string, expiries: Map<string, number>): Pick<Expiry, 'committed' | 'relayed'> {
+export function outboxSplit(dir: string, expiries: Map<string, number>): Pick<Expiry, 'committed' | 'relayed'> {
   const orders = new SQLite(path.join(dir, 'orders.sqlite'), { readonly: true });
   const rows = orders
     .prepare(`select data, created_at, published_at from outbox where subject = 'order:cancelled'`)

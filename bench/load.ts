@@ -11,7 +11,11 @@ export interface Spread {
   maxMs: number;
 }
 
-export const spread = (xs: number[]): Spread => ({ p50Ms: pct(xs, 50), p99Ms: pct(xs, 99), maxMs: Math.max(...xs) });
+/** NaNs (a step that a history did not reach yet) are left out. */
+export const spread = (values: number[]): Spread => {
+  const xs = values.filter((x) => !Number.isNaN(x));
+  return { p50Ms: pct(xs, 50), p99Ms: pct(xs, 99), maxMs: Math.max(...xs) };
+};
 
 /** Runs task(0) to task(n - 1) with `concurrency` of them in flight at once. */
 export async function runConcurrently(

@@ -1,4 +1,4 @@
-/** Prints each part's figures as the bench has always printed them (README, "Benchmarks"). */
+/** Prints each part's figures as the bench has always printed them (README, "Performance"). */
 import { log } from './config';
 import type { Comparison, Creation } from './creation';
 import type { Expiry } from './expiry';

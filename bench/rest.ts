@@ -46,6 +46,16 @@ export function restClient(resources: Resources, apiPort: number): PostOrder {
  * helper: the service consumes tickets in order, so once it knows that last one it knows them all.
  */
 export async function seedTickets(nc: NatsConnection, post: PostOrder, count: number): Promise<string[]> {
+  // in parts, so that each part's last ticket arrives within the helper's timeout however many there are
+  const tickets: string[] = [];
+  for (let left = count; left > 0; left -= SEED_PART)
+    tickets.push(...(await seedPart(nc, post, Math.min(left, SEED_PART))));
+  return tickets;
+}
+
+const SEED_PART = 5000;
+
+async function seedPart(nc: NatsConnection, post: PostOrder, count: number): Promise<string[]> {
   const publish = async (subject: string, data: unknown) => {
     nc.publish(subject, JSON.stringify(data));
     await nc.flush();

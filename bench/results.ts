@@ -1,6 +1,11 @@
-/** Everything a run measured, in one object: what report.ts prints, part by part. */
+/** Everything a run measured, in one object: what report.ts and table.ts print, part by part. */
 import type { Creation } from './creation';
+import type { Drain } from './drain/drain';
 import type { Expiry } from './expiry';
+import type { MemoryScale } from './memory';
+import type { Peer } from './peer/peer';
+import type { Offered } from './rate';
+import type { Steady } from './steady';
 
 export interface Setup {
   orders: number;
@@ -8,6 +13,7 @@ export interface Setup {
   concurrency: number;
   windowSeconds: number;
   cpus: number;
+  quick: boolean;
 }
 
 /** Resident memory of the largest process of each tree, in MB. */
@@ -19,6 +25,12 @@ export interface Memory {
 export interface Results {
   setup: Setup;
   creation: Creation;
+  rates: Offered[];
   memory: { afterCreation: Memory; afterExpiry: Memory };
   expiry: Expiry;
+  drain: Drain;
+  steady: Steady;
+  peer: Peer;
+  memoryScale: MemoryScale;
+  wallSeconds: number;
 }

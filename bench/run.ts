@@ -15,26 +15,48 @@
  *      split into the database commit, the outbox relay, and Temporal's steps (sampled histories:
  *      expiry.ts, expiry-history.ts);
  *   5. resident memory of the API and worker processes.
- * Figures are printed; nothing is asserted (no timed assertions). Env (config.ts): BENCH_ORDERS
- * (default 1000), BENCH_CONCURRENCY (64), BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30),
- * BENCH_CPU_PROF (a folder for CPU profiles of the API and worker).
+ *   6. creation at fixed offered rates, 10, 50 and 100/s (creation-rates.ts);
+ *   7. the drain: N orders due together against N bare timer-plus-activity workflows with the same
+ *      deadlines, on the bench's own worker and task queue (drain/);
+ *   8. steady state: orders at a fixed rate with a short window for minutes (steady.ts);
+ *   9. the peer: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);
+ *  10. memory with 1,000, 10,000 and 20,000 orders waiting (memory.ts).
+ * It ends with one table (table.ts) and writes bench/results/latest.json (git-ignored). Figures are
+ * printed; nothing is asserted (no timed assertions). BENCH_QUICK=1 runs every part small (under
+ * 3 minutes, for CI). Env (config.ts): BENCH_ORDERS (default 1000), BENCH_CONCURRENCY (64),
+ * BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30), BENCH_DRAIN_ORDERS (2000), BENCH_STEADY_RATE (50),
+ * BENCH_STEADY_WINDOW (60), BENCH_STEADY_SECONDS (300), BENCH_RATE_SECONDS (10), BENCH_CPU_PROF (a
+ * folder for CPU profiles of the API and worker).
  * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (scripts/lib/resources.ts).
  */
 import os from 'node:os';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { config, log } from './config';
 import { measureCreation } from './creation';
+import { measureRates, ratesTickets } from './creation-rates';
+import { measureDrain } from './drain/drain';
 import { measureExpiry, receiveCancellations } from './expiry';
+import { measureMemory, memoryTickets } from './memory';
+import { measurePeer } from './peer/peer';
 import { rssMb } from './processes';
 import { reportCreation, reportExpiry, reportMemory, reportSetup } from './report';
 import { restClient, seedTickets } from './rest';
 import { runWithResources, type Resources } from '../scripts/lib/resources';
 import type { Memory, Results } from './results';
-import { startStack } from './stack';
+import { startApi, startStack } from './stack';
+import { measureSteady, steadyTickets } from './steady';
+import { printTable, writeResults } from './table';
+
+/** The API that the fixed rates and the memory part create their orders on: none expires during the run. */
+const HOLD_WINDOW_SECONDS = 24 * 3600;
 
 async function bench(resources: Resources): Promise<Results> {
+  const began = Date.now();
+  // The bench's own worker (the bare workflows): warnings only, not the bundler's and the worker's INFO lines
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const stack = await startStack(resources);
-  const { orders, warmup, concurrency, windowSeconds } = config;
-  const setup = { orders, warmup, concurrency, windowSeconds, cpus: os.cpus().length };
+  const { orders, warmup, concurrency, windowSeconds, quick } = config;
+  const setup = { orders, warmup, concurrency, windowSeconds, cpus: os.cpus().length, quick };
   reportSetup(setup);
   const memory = (): Memory => ({ apiMb: rssMb(stack.api.pid), workerMb: rssMb(stack.worker.pid) });
 
@@ -52,7 +74,37 @@ async function bench(resources: Resources): Promise<Results> {
   reportExpiry(expiry);
   const afterExpiry = memory();
   reportMemory('after expiry', afterExpiry);
-  return { setup, creation, memory: { afterCreation, afterExpiry }, expiry };
+
+  const holdApi = await startApi(resources, stack, HOLD_WINDOW_SECONDS);
+  const holdPost = restClient(resources, holdApi.port);
+  const rates = await measureRates(holdPost, await seedTickets(stack.nc, post, ratesTickets()));
+
+  const drain = await measureDrain(resources, stack, await seedTickets(stack.nc, post, config.drainOrders), cancelled);
+  const steady = await measureSteady(resources, stack, await seedTickets(stack.nc, post, steadyTickets()), cancelled);
+  const peer = await measurePeer(resources, stack.nc, {
+    jobs: config.drainOrders,
+    concurrency,
+    workerConcurrency: config.bullConcurrency,
+    leadSeconds: config.peerLeadSeconds,
+  });
+  const memoryTicketIds = await seedTickets(stack.nc, post, memoryTickets());
+  const memoryScale = await measureMemory(stack, { post: holdPost, pid: holdApi.pid }, memoryTicketIds);
+  const wallSeconds = (Date.now() - began) / 1000;
+  return {
+    setup,
+    creation,
+    rates,
+    memory: { afterCreation, afterExpiry },
+    expiry,
+    drain,
+    steady,
+    peer,
+    memoryScale,
+    wallSeconds,
+  };
 }
 
-runWithResources(bench, log);
+runWithResources(bench, log, (results) => {
+  printTable(results);
+  log(`figures in ${writeResults(results)}; the run took ${(results.wallSeconds / 60).toFixed(1)} min`);
+});

@@ -23,6 +23,7 @@ import { API_SCRIPT, buildDist, serviceEnv, WORKER_SCRIPT } from '../scripts/lib
 import { config, log } from './config';
 import type { CpuSnapshot } from './load';
 import { cpuSeconds } from './processes';
+import { buildUntracedBundle, untracedBundle } from './untraced-bundle';
 
 export interface Stack {
   /** The temp folder: the servers' data and the API's SQLite database. */
@@ -34,6 +35,15 @@ export interface Stack {
   client: Client;
   nc: NatsConnection;
   cpuSnapshot: CpuSnapshot;
+  /** The API's and worker's environment. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** An API process of its own, stopped when its part is done. */
+export interface ExtraApi {
+  port: number;
+  pid: number | undefined;
+  stop: () => Promise<void>;
 }
 
 export async function startStack(resources: Resources): Promise<Stack> {
@@ -57,6 +67,7 @@ export async function startStack(resources: Resources): Promise<Stack> {
     dataDir: dir,
     windowSeconds: config.windowSeconds,
   });
+  if (untracedBundle) env.WORKFLOW_BUNDLE = await buildUntracedBundle(dir);
   const worker = startNode(resources, 'worker', WORKER_SCRIPT, env);
   // The worker and the API both migrate the SQLite database, which has no migration lock: the API
   // starts once the worker answers on its health port, which it opens after its migrations.
@@ -78,11 +89,34 @@ export async function startStack(resources: Resources): Promise<Stack> {
     nats: cpuSeconds(nats.child.pid),
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   });
-  return { dir, apiPort, api, worker, client: new Client({ connection }), nc, cpuSnapshot };
+  return { dir, apiPort, api, worker, client: new Client({ connection }), nc, cpuSnapshot, env };
+}
+
+/**
+ * One more API with its own expiration window: the API reads ORDER_EXPIRATION_SECONDS once per
+ * process, and the steady state and the memory part need other windows than the drain's.
+ */
+export async function startApi(resources: Resources, stack: Stack, windowSeconds: number): Promise<ExtraApi> {
+  const port = await freePort();
+  const env = { ...stack.env, PORT: String(port), ORDER_EXPIRATION_SECONDS: String(windowSeconds) };
+  let stopped = false;
+  const child = startNode(resources, `api (${windowSeconds} s window)`, API_SCRIPT, env, () => stopped);
+  await waitForPort(port, 'api', 60_000);
+  const stop = async () => {
+    stopped = true;
+    await stopChild(child);
+  };
+  return { port, pid: child.pid, stop };
 }
 
 /** The API or the worker, from dist/. */
-function startNode(resources: Resources, name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+function startNode(
+  resources: Resources,
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  stoppedOnPurpose = () => false,
+): ChildProcess {
   // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the API and the worker there (open in Chrome DevTools).
   const profile = config.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`] : [];
   const child = spawn(process.execPath, [...profile, script], {
@@ -90,14 +124,21 @@ function startNode(resources: Resources, name: string, script: string, env: Node
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  track(resources, name, child, () => stopChild(child));
+  track(resources, name, child, () => stopChild(child), stoppedOnPurpose);
   return child;
 }
 
 /** Registers a process's stop, and stops the run if the process exits before the bench stops it. */
-function track(resources: Resources, name: string, child: ChildProcess, stop: () => Promise<void>): void {
+function track(
+  resources: Resources,
+  name: string,
+  child: ChildProcess,
+  stop: () => Promise<void>,
+  stoppedOnPurpose = () => false,
+): void {
   resources.add(name, stop);
   child.once('exit', (code, signal) => {
-    if (!resources.stopping) resources.abort(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
+    if (!resources.stopping && !stoppedOnPurpose())
+      resources.abort(`${name} exited unexpectedly (${signal ?? `code ${code}`})`);
   });
 }
