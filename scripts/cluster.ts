@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ConfigError, serviceVariableNames } from '../src/config';
 import { HISTORY_DEFAULT_SHARDS, startCluster, type Cluster, type ClusterPorts } from './lib/cluster';
 import { DEV_JWT_KEY } from './lib/dev-defaults';
+import { isRunning } from './lib/process-registry';
 import { runWithResources } from './lib/resources';
 import { isPortOpen, ROOT } from './lib/servers';
 import { buildDist } from './lib/service-processes';
@@ -126,7 +127,7 @@ async function supervise(cluster: Cluster, stateFile: string, stopping: () => bo
     await new Promise((r) => setTimeout(r, 1000));
     if (stopping()) return;
     for (const p of cluster.processes()) {
-      if (p.pid !== undefined && isAlive(p.pid)) continue;
+      if (p.pid !== undefined && isRunning({ pid: p.pid })) continue;
       say(`${c.yellow}${p.name} (pid ${p.pid ?? '?'}) is gone; starting it again${c.reset}`);
       try {
         await cluster.restart(p.name);
@@ -137,15 +138,6 @@ async function supervise(cluster: Cluster, stateFile: string, stopping: () => bo
         say(`${c.red}${p.name} did not come back: ${(err as Error).message}; trying again${c.reset}`);
       }
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -104,23 +104,27 @@ zipkin() {
 
 # The deployment validator's tools (--deploy only) ------------------------------------------------
 
-# Debian's docker-compose follows the distribution's suite, like the Dockerfile's apt packages: an
-# exact Debian version would break at every point release.
-docker_compose() {
-  command -v docker-compose >/dev/null 2>&1 && return
+# apt_package COMMAND PACKAGE WHAT: Debian's PACKAGE (as root), unless COMMAND is there already.
+# Debian's packages follow the distribution's suite, like the Dockerfile's apt packages: an exact
+# Debian version would break at every point release.
+apt_package() {
+  local command=$1 package=$2 what=$3
+  command -v "$command" >/dev/null 2>&1 && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    printf '\033[31m[setup] docker-compose is required but not installed.\033[0m Install it as root: apt-get install docker-compose\n' >&2
+    printf '\033[31m[setup] %s is required (%s) but not installed.\033[0m Install it as root: apt-get install %s\n' "$command" "$what" "$package" >&2
     exit 1
   fi
-  say "installing Debian's docker-compose (apt-get)"
+  say "installing Debian's $package for $what (apt-get)"
   local t=$SECONDS
   # Try the package lists as they are first: an update costs more than the install.
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null 2>&1; then
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
   fi
-  say "docker-compose $(docker-compose version --short) ready in $((SECONDS - t)) s"
+  say "$package ready in $((SECONDS - t)) s"
 }
+
+docker_compose() { apt_package docker-compose docker-compose "the deployment validator"; }
 
 deploy_linters() {
   local bin=$TOOLS/venv/bin
@@ -213,21 +217,7 @@ temporal_server() {
   say "temporal-server $("$dir/bin/temporal-server" --version | awk '{print $NF}'), $("$dir/bin/temporal-ui-server" --version) ready in $((SECONDS - t)) s"
 }
 
-# The benchmark's peer (BullMQ) runs on Debian's redis-server, which follows the distribution's suite.
-redis_server() {
-  command -v redis-server >/dev/null 2>&1 && return
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    printf '\033[31m[setup] redis-server is required by the benchmark.\033[0m Install it as root: apt-get install redis-server\n' >&2
-    exit 1
-  fi
-  say "installing Debian's redis-server for the benchmark's BullMQ peer (apt-get)"
-  local t=$SECONDS
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
-  fi
-  say "$(redis-server --version | cut -d' ' -f1-3) ready in $((SECONDS - t)) s"
-}
+redis_server() { apt_package redis-server redis-server "the benchmark's BullMQ peer"; }
 
 chromium() {
   [ -x /usr/bin/chromium ] && return

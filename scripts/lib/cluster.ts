@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { eventually } from './eventually';
+import { isRunning } from './process-registry';
 import { startNatsCluster, type NatsCluster, type NatsNodePorts } from './nats-cluster';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from './postgres';
 import { startServiceReplica, type ServiceReplica, type ServiceRunner } from './cluster-services';
@@ -191,7 +192,11 @@ function composed(o: {
       if (replica) return replica.kill(signal);
       if (p.pid === undefined) return;
       process.kill(p.pid, signal);
-      await eventually(async () => (isAlive(p.pid!) ? undefined : true), `${name} (pid ${p.pid}) to exit`, 30_000);
+      await eventually(
+        async () => (isRunning({ pid: p.pid! }) ? undefined : true),
+        `${name} (pid ${p.pid}) to exit`,
+        30_000,
+      );
     },
     async restart(name) {
       const p = find(name);
@@ -212,13 +217,4 @@ function composed(o: {
       for (const stop of o.stops.reverse()) await stop().catch(() => undefined);
     },
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]?.startsWith('Z'); // a zombie has exited
-  } catch {
-    return false;
-  }
 }
