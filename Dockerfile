@@ -36,8 +36,8 @@ RUN npm ci && npm install --no-save "better-sqlite3@${BETTER_SQLITE3_NODE26}"
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle-workflows.ts ./scripts/bundle-workflows.ts
 COPY src ./src
-# tsc -> dist/, then the prebuilt Temporal workflow bundle -> dist/workflow-bundle.js
-RUN npm run build && test -f dist/workflow-bundle.js && test -f dist/worker.js && test -f dist/api/server.js
+# tsc -> dist/, then the prebuilt Temporal workflow bundles -> dist/workflow-bundle.js (traced) and .untraced.js
+RUN npm run build && test -f dist/workflow-bundle.js && test -f dist/workflow-bundle.untraced.js && test -f dist/worker.js && test -f dist/api/server.js
 
 FROM toolchain AS prod-deps
 ARG BETTER_SQLITE3_NODE26

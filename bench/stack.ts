@@ -23,7 +23,6 @@ import { API_SCRIPT, buildDist, serviceEnv, WORKER_SCRIPT } from '../scripts/lib
 import { config, log } from './config';
 import type { CpuSnapshot } from './load';
 import { cpuSeconds } from './processes';
-import { buildUntracedBundle, untracedBundle } from './untraced-bundle';
 
 export interface Stack {
   /** The temp folder: the servers' data and the API's SQLite database. */
@@ -67,7 +66,6 @@ export async function startStack(resources: Resources): Promise<Stack> {
     dataDir: dir,
     windowSeconds: config.windowSeconds,
   });
-  if (untracedBundle) env.WORKFLOW_BUNDLE = await buildUntracedBundle(dir);
   const worker = startNode(resources, 'worker', WORKER_SCRIPT, env);
   // The worker and the API both migrate the SQLite database, which has no migration lock: the API
   // starts once the worker answers on its health port, which it opens after its migrations.

@@ -167,9 +167,11 @@ export const WORKFLOW_TRACING_INTERCEPTORS = require.resolve(
 );
 
 /**
- * A worker without tracing that runs the prebuilt bundle: its workflow interceptors still hand their
- * spans to the `exporter` sink, which drops them (unregistered, each call would log an error).
+ * The prebuilt bundle's twin without the workflow interceptors, written beside it by
+ * scripts/bundle-workflows.ts and run by a worker with tracing off. The interceptors cost a third of
+ * the workflow thread's CPU and most of a cached workflow's memory (README, "Performance") even with
+ * nothing to export; they add no workflow commands, so a history replays on either bundle.
  */
-export const UNTRACED_WORKFLOW_SINKS = {
-  exporter: { export: { fn: (): void => undefined, callDuringReplay: false } },
-};
+export function untracedBundlePath(bundle: string): string {
+  return bundle.replace(/(\.js)?$/, '.untraced.js');
+}

@@ -23,7 +23,7 @@ import { connectTemporal } from './temporal/connection';
 import { temporalOrderWorkflows } from './temporal/order-workflows';
 import { installSdkRuntime } from './temporal/runtime';
 import { runTemporalWorker } from './temporal/worker-run';
-import { startTracing, UNTRACED_WORKFLOW_SINKS } from './tracing';
+import { startTracing, untracedBundlePath } from './tracing';
 
 export interface RunningWorker extends Running {
   store: Store;
@@ -79,23 +79,22 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       }),
       config.temporal.taskQueue,
     );
+    // A prebuilt bundle comes in two: with the tracing interceptors, and without them for a worker
+    // that exports no spans (scripts/bundle-workflows.ts). Bundled here, the plugin adds them if needed.
+    const workflowBundle =
+      config.workflowBundle && (tracing ? config.workflowBundle : untracedBundlePath(config.workflowBundle));
     const worker = await Worker.create({
       // Tracing: activities and workflows continue the trace their caller sent; the plugin adds the
-      // workflow interceptors to the bundle made here, and the sink their spans leave the sandbox by.
-      ...(tracing
-        ? { plugins: [tracing.plugin] }
-        : // The prebuilt bundle has the workflow interceptors (bundle-workflows.ts): their spans go nowhere.
-          config.workflowBundle
-          ? { sinks: UNTRACED_WORKFLOW_SINKS }
-          : {}),
+      // workflow interceptors to a bundle made here, and the sink their spans leave the sandbox by.
+      ...(tracing ? { plugins: [tracing.plugin] } : {}),
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities({ orders: store.orders, payments: paymentsProgress(bus, PAYMENTS_CONSUMER) }),
       // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
       maxCachedWorkflows: config.temporal.maxCachedWorkflows,
-      ...(config.workflowBundle
-        ? { workflowBundle: { codePath: config.workflowBundle } }
+      ...(workflowBundle
+        ? { workflowBundle: { codePath: workflowBundle } }
         : { workflowsPath: require.resolve('./workflows') }),
     });
     const temporalWorker = resources.add(
@@ -131,6 +130,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
         temporal: config.temporal.description,
         database: store.kind,
         nats: config.nats.url,
+        workflowBundle: workflowBundle ?? 'bundled from src/workflows at start',
       },
       'worker running',
     );

@@ -1,7 +1,7 @@
 /**
- * The prebuilt workflow bundle (scripts/bundle-workflows.ts, what the image runs with WORKFLOW_BUNDLE)
- * holds the OpenTelemetry workflow interceptors: with tracing on, the workflow's spans join the
- * order's trace; with tracing off, the same bundle runs orders as before (its spans are dropped).
+ * The prebuilt workflow bundles (scripts/bundle-workflows.ts, what the image runs with WORKFLOW_BUNDLE):
+ * with tracing on, the worker runs the one with the OpenTelemetry workflow interceptors and the
+ * workflow's spans join the order's trace; with tracing off, it runs its twin without them.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { eventually } from '../../scripts/lib/eventually';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
+import { untracedBundlePath } from '../../src/tracing';
 import { orderWorkflowId } from '../../src/workflows/shared';
 import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
@@ -79,7 +80,13 @@ test('when tracing is on, then the workflow spans from the prebuilt bundle are i
   }
 });
 
-test('when tracing is off, then the prebuilt bundle runs orders as before', async () => {
+test('when the bundles are built, then only the traced one holds the tracing interceptors', () => {
+  const interceptors = 'OpenTelemetryInboundInterceptor';
+  expect(fs.readFileSync(bundle, 'utf8')).toContain(interceptors);
+  expect(fs.readFileSync(untracedBundlePath(bundle), 'utf8')).not.toContain(interceptors);
+});
+
+test('when tracing is off, then the worker runs orders on the untraced bundle', async () => {
   const system = await startSystem({ database: 'sqlite', expirationSeconds: 2, env: { WORKFLOW_BUNDLE: bundle } });
   try {
     const orderId = await orderThatExpires(system);

@@ -9,8 +9,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { WORKFLOW_TRACING_INTERCEPTORS } from '../../src/tracing';
 
 const dir = path.join(__dirname, 'histories');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -35,10 +36,27 @@ test('the recorded histories cover paid, expired, cancelled, late-payment, exten
   );
 });
 
-test.each(files)('when %s is replayed on the current workflow code, then it is deterministic', async (file) => {
-  await expect(
-    Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, read(file), `replay-${file}`),
-  ).resolves.toBeUndefined();
+// A worker runs the bundle with the tracing interceptors or its twin without them, whichever its
+// tracing setting picks (src/worker.ts): turning tracing on or off must not break a waiting order.
+// The traced one hands its spans to the `exporter` sink, which a replay drops.
+const bundles: Record<string, Partial<ReplayWorkerOptions>> = {
+  untraced: {},
+  traced: {
+    interceptors: { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] },
+    sinks: { exporter: { export: { fn: () => undefined } } },
+  },
+};
+
+describe.each(Object.entries(bundles))('on the %s workflow code', (kind, options) => {
+  test.each(files)('when %s is replayed, then it is deterministic', async (file) => {
+    await expect(
+      Worker.runReplayHistory(
+        { workflowsPath: require.resolve('../../src/workflows'), ...options },
+        read(file),
+        `replay-${kind}-${file}`,
+      ),
+    ).resolves.toBeUndefined();
+  });
 });
 
 test('when the same change is made without patched(), then the histories of orders that waited for their deadline on the old code fail to replay (CI would stop it)', async () => {
