@@ -5,6 +5,12 @@
 const quick = process.env.BENCH_QUICK === '1';
 const num = (name: string, full: number, small: number): number => Number(process.env[name] ?? (quick ? small : full));
 
+function sizes(name: string, full: string, small: string): number[] {
+  const list = (process.env[name] ?? (quick ? small : full)).split(',').map(Number);
+  if (!list.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`${name}: a comma list of positive integers`);
+  return list;
+}
+
 export const config = {
   quick,
   /** Orders each way per round (bare starts and REST orders). */
@@ -18,8 +24,8 @@ export const config = {
   /** Creation at fixed offered rates (orders/s), each for this long. */
   rates: [10, 50, 100],
   rateSeconds: num('BENCH_RATE_SECONDS', 10, 3),
-  /** The drain: N orders, then N bare timer-plus-activity workflows, due together (10,000: set it here). */
-  drainOrders: num('BENCH_DRAIN_ORDERS', 2000, 300),
+  /** The drains: N orders, then N bare timer-plus-activity workflows, due together, for each N (a comma list). */
+  drainSizes: sizes('BENCH_DRAIN_ORDERS', '2000,10000', '300'),
   /** Steady state: orders a second, their window, and how long they arrive. */
   steady: {
     rate: num('BENCH_STEADY_RATE', 50, 20),

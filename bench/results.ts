@@ -28,9 +28,10 @@ export interface Results {
   rates: Offered[];
   memory: { afterCreation: Memory; afterExpiry: Memory };
   expiry: Expiry;
-  drain: Drain;
+  /** One drain per N (config.drainSizes), and the peer with the same N. */
+  drains: Drain[];
   steady: Steady;
-  peer: Peer;
+  peers: Peer[];
   memoryScale: MemoryScale;
   wallSeconds: number;
 }

@@ -17,14 +17,14 @@
  *   5. resident memory of the API and worker processes.
  *   6. creation at fixed offered rates, 10, 50 and 100/s (creation-rates.ts);
  *   7. the drain: N orders due together against N bare timer-plus-activity workflows with the same
- *      deadlines, on the bench's own worker and task queue (drain/);
- *   8. steady state: orders at a fixed rate with a short window for minutes (steady.ts);
- *   9. the peer: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);
+ *      deadlines, on the bench's own worker and task queue (drain/), for N = 2,000 and 10,000;
+ *   8. the peer after each drain: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);
+ *   9. steady state: orders at a fixed rate with a short window for minutes (steady.ts);
  *  10. memory with 1,000, 10,000 and 20,000 orders waiting (memory.ts).
  * It ends with one table (table.ts) and writes bench/results/latest.json (git-ignored). Figures are
  * printed; nothing is asserted (no timed assertions). BENCH_QUICK=1 runs every part small (under
  * 3 minutes, for CI). Env (config.ts): BENCH_ORDERS (default 1000), BENCH_CONCURRENCY (64),
- * BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30), BENCH_DRAIN_ORDERS (2000), BENCH_STEADY_RATE (50),
+ * BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30), BENCH_DRAIN_ORDERS (2000,10000), BENCH_STEADY_RATE (50),
  * BENCH_STEADY_WINDOW (60), BENCH_STEADY_SECONDS (300), BENCH_RATE_SECONDS (10), BENCH_CPU_PROF (a
  * folder for CPU profiles of the API and worker).
  * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (scripts/lib/resources.ts).
@@ -34,10 +34,11 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { config, log } from './config';
 import { measureCreation } from './creation';
 import { measureRates, ratesTickets } from './creation-rates';
-import { measureDrain } from './drain/drain';
+import { startBareWorker } from './drain/bare';
+import { measureDrain, type Drain } from './drain/drain';
 import { measureExpiry, receiveCancellations } from './expiry';
 import { measureMemory, memoryTickets } from './memory';
-import { measurePeer } from './peer/peer';
+import { measurePeer, type Peer } from './peer/peer';
 import { rssMb } from './processes';
 import { reportCreation, reportExpiry, reportMemory, reportSetup } from './report';
 import { restClient, seedTickets } from './rest';
@@ -79,14 +80,16 @@ async function bench(resources: Resources): Promise<Results> {
   const holdPost = restClient(resources, holdApi.port);
   const rates = await measureRates(holdPost, await seedTickets(stack.nc, post, ratesTickets()));
 
-  const drain = await measureDrain(resources, stack, await seedTickets(stack.nc, post, config.drainOrders), cancelled);
+  await startBareWorker(resources, stack);
+  const drains: Drain[] = [];
+  const peers: Peer[] = [];
+  for (const n of config.drainSizes) {
+    drains.push(await measureDrain(resources, stack, await seedTickets(stack.nc, post, n), cancelled));
+    // The design this service replaces, with the same N due at one deadline
+    const peerOptions = { concurrency, workerConcurrency: config.bullConcurrency, leadSeconds: config.peerLeadSeconds };
+    peers.push(await measurePeer(resources, stack.nc, { jobs: n, ...peerOptions }));
+  }
   const steady = await measureSteady(resources, stack, await seedTickets(stack.nc, post, steadyTickets()), cancelled);
-  const peer = await measurePeer(resources, stack.nc, {
-    jobs: config.drainOrders,
-    concurrency,
-    workerConcurrency: config.bullConcurrency,
-    leadSeconds: config.peerLeadSeconds,
-  });
   const memoryTicketIds = await seedTickets(stack.nc, post, memoryTickets());
   const memoryScale = await measureMemory(stack, { post: holdPost, pid: holdApi.pid }, memoryTicketIds);
   const wallSeconds = (Date.now() - began) / 1000;
@@ -96,9 +99,9 @@ async function bench(resources: Resources): Promise<Results> {
     rates,
     memory: { afterCreation, afterExpiry },
     expiry,
-    drain,
+    drains,
     steady,
-    peer,
+    peers,
     memoryScale,
     wallSeconds,
   };

@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Drain } from './drain/drain';
 import type { Spread } from './load';
+import type { Peer } from './peer/peer';
 import type { Results } from './results';
 
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
@@ -19,14 +21,8 @@ export function summary(r: Results) {
       restPerSec: num(shared.rest.perSecond),
       barePerSec: num(shared.bare.perSecond),
     },
-    drain: {
-      ratio: num(r.drain.ratio),
-      orders: r.drain.orders,
-      bareSeconds: num(r.drain.bare.drainSeconds),
-      projectSeconds: num(r.drain.project.drainSeconds),
-      projectLatenessP99Ms: num(r.drain.project.lateness.p99Ms),
-      bareLatenessP99Ms: num(r.drain.bare.lateness.p99Ms),
-    },
+    // The first N (2,000 in the full run) under the stable keys; every N under `sizes`
+    drain: { ...drainSummary(r.drains[0]!), sizes: r.drains.map(drainSummary) },
     steady: { latenessP99Ms: num(r.steady.expiry.lateness.p99Ms), apiP99Ms: num(r.steady.api.latency.p99Ms) },
     memory: {
       workerRssMbAt10k: num(at10k?.workerMb),
@@ -34,15 +30,25 @@ export function summary(r: Results) {
       workerMbPer1000: num(r.memoryScale.workerMbPer1000),
       cacheSize: r.memoryScale.cacheSize,
     },
-    peer: {
-      bull: {
-        enqueuePerSec: num(r.peer.enqueuePerSec),
-        latenessP99Ms: num(r.peer.lateness.p99Ms),
-        drainSeconds: num(r.peer.drainSeconds),
-      },
-    },
+    peer: { bull: { ...peerSummary(r.peers[0]!), sizes: r.peers.map(peerSummary) } },
   };
 }
+
+const drainSummary = (d: Drain) => ({
+  ratio: num(d.ratio),
+  orders: d.orders,
+  bareSeconds: num(d.bare.drainSeconds),
+  projectSeconds: num(d.project.drainSeconds),
+  projectLatenessP99Ms: num(d.project.lateness.p99Ms),
+  bareLatenessP99Ms: num(d.bare.lateness.p99Ms),
+});
+
+const peerSummary = (p: Peer) => ({
+  jobs: p.jobs,
+  enqueuePerSec: num(p.enqueuePerSec),
+  latenessP99Ms: num(p.lateness.p99Ms),
+  drainSeconds: num(p.drainSeconds),
+});
 
 export function writeResults(r: Results): string {
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
@@ -62,7 +68,6 @@ const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 export function tableRows(r: Results): Array<[string, string, string]> {
   const sum = summary(r);
   const { shared } = r.creation;
-  const d = r.drain;
   const rows: Array<[string, string, string]> = [
     [
       'bare starts (saturation)',
@@ -84,6 +89,28 @@ export function tableRows(r: Results): Array<[string, string, string]> {
       `${x.perSecond.toFixed(0)}/s, ${spreadMs(x.latency)}${x.failed ? `, ${x.failed} failed` : ''}`,
       '',
     ]),
+    ...r.drains.flatMap((d, i) => drainRows(d, r.peers[i]!)),
+    [
+      `steady ${r.steady.rate}/s, ${r.steady.windowSeconds} s window, ${r.steady.seconds} s`,
+      `API ${spreadMs(r.steady.api.latency)}; expiry ${spreadMs(r.steady.expiry.lateness)}`,
+      `expiry p99 <= 1 s: ${met(r.steady.expiry.lateness.p99Ms <= 1000)}; API p99 <= 50 ms: ${met(r.steady.api.latency.p99Ms <= 50)}`,
+    ],
+    ...r.memoryScale.points.map((p): [string, string, string] => [
+      `memory, ${p.waiting} orders waiting (cache ${r.memoryScale.cacheSize})`,
+      `worker ${mb(p.workerMb)}, API ${mb(p.apiMb)}`,
+      p.waiting === 10_000 ? `worker <= 300 MB: ${met(p.workerMb <= 300)}` : '',
+    ]),
+    [
+      'memory growth per 1,000 waiting',
+      `worker ${mb(r.memoryScale.workerMbPer1000)}, API ${mb(r.memoryScale.apiMbPer1000)}`,
+      '',
+    ],
+  ];
+  return rows;
+}
+
+function drainRows(d: Drain, peer: Peer): Array<[string, string, string]> {
+  return [
     [
       `drain: ${d.orders} orders due within ${d.deadlineSpreadSeconds.toFixed(1)} s`,
       `${spreadS(d.project.lateness)}; drained in ${d.project.drainSeconds.toFixed(1)} s`,
@@ -117,27 +144,11 @@ export function tableRows(r: Results): Array<[string, string, string]> {
       '',
     ],
     [
-      `steady ${r.steady.rate}/s, ${r.steady.windowSeconds} s window, ${r.steady.seconds} s`,
-      `API ${spreadMs(r.steady.api.latency)}; expiry ${spreadMs(r.steady.expiry.lateness)}`,
-      `expiry p99 <= 1 s: ${met(r.steady.expiry.lateness.p99Ms <= 1000)}; API p99 <= 50 ms: ${met(r.steady.api.latency.p99Ms <= 50)}`,
-    ],
-    ...r.memoryScale.points.map((p): [string, string, string] => [
-      `memory, ${p.waiting} orders waiting (cache ${r.memoryScale.cacheSize})`,
-      `worker ${mb(p.workerMb)}, API ${mb(p.apiMb)}`,
-      p.waiting === 10_000 ? `worker <= 300 MB: ${met(p.workerMb <= 300)}` : '',
-    ]),
-    [
-      'memory growth per 1,000 waiting',
-      `worker ${mb(r.memoryScale.workerMbPer1000)}, API ${mb(r.memoryScale.apiMbPer1000)}`,
-      '',
-    ],
-    [
-      `peer: BullMQ, ${r.peer.jobs} delayed jobs, one deadline`,
-      `enqueue ${r.peer.enqueuePerSec.toFixed(0)}/s; ${spreadMs(r.peer.lateness)}`,
+      `peer: BullMQ, ${peer.jobs} delayed jobs, one deadline`,
+      `enqueue ${peer.enqueuePerSec.toFixed(0)}/s; ${spreadMs(peer.lateness)}`,
       '',
     ],
   ];
-  return rows;
 }
 
 const cpu = (c: Record<string, number>) =>

@@ -16,7 +16,7 @@ import { expiryInTemporal, type TemporalSteps } from '../expiry-history';
 import { runConcurrently, type Spread } from '../load';
 import { restClient } from '../rest';
 import { startApi, type Stack } from '../stack';
-import { bareWorkflowId, receiveBareFired, startBare, startBareWorker } from './bare';
+import { bareWorkflowId, receiveBareFired, startBare } from './bare';
 
 export interface DrainSide extends Lateness {
   temporal: TemporalSteps;
@@ -40,7 +40,6 @@ export async function measureDrain(
   tickets: string[],
   cancelled: Map<string, number>,
 ): Promise<Drain> {
-  await startBareWorker(resources, stack);
   // Its own API, with a window that outlasts the creation of N orders (about 200/s here)
   const windowSeconds = Math.max(config.windowSeconds, Math.ceil(tickets.length / 100) + 10);
   const api = await startApi(resources, stack, windowSeconds);
