@@ -11,13 +11,25 @@ function sizes(name: string, full: string, small: string): number[] {
   return list;
 }
 
+/** The parts a run measures (BENCH_PARTS, a comma list; all by default), in the order they run. */
+export const PARTS = ['creation', 'rates', 'drain', 'memory', 'steady'] as const;
+export type Part = (typeof PARTS)[number];
+
+function parts(): Part[] {
+  const asked = (process.env.BENCH_PARTS ?? PARTS.join(',')).split(',').map((p) => p.trim());
+  const unknown = asked.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length) throw new Error(`BENCH_PARTS: unknown ${unknown.join(', ')} (known: ${PARTS.join(', ')})`);
+  return PARTS.filter((p) => asked.includes(p));
+}
+
 export const config = {
+  parts: parts(),
   quick,
   /** Orders each way per round (bare starts and REST orders). */
   orders: num('BENCH_ORDERS', 1000, 100),
   /** Tasks in flight at once. */
   concurrency: num('BENCH_CONCURRENCY', 64, 64),
-  /** The orders' expiration window (creation and drain): how long the expiry parts wait for them to fall due. */
+  /** The drain's shortest window: the least time between an order's creation and its deadline. */
   windowSeconds: num('BENCH_WINDOW_SECONDS', 30, 10),
   /** Unmeasured orders and starts first, so that JIT compilation and caches are warm in every process. */
   warmup: num('BENCH_WARMUP', 200, 50),
@@ -33,7 +45,7 @@ export const config = {
     seconds: num('BENCH_STEADY_SECONDS', 300, 30),
   },
   /** Memory: worker and API RSS once this many orders (created by that part) are waiting. */
-  memoryLevels: quick ? [100, 300] : [1000, 10_000, 20_000],
+  memoryLevels: sizes('BENCH_MEMORY_LEVELS', '1000,10000,20000', '100,300'),
   /** The peer: BullMQ worker concurrency, and how long before the shared deadline the jobs are added. */
   bullConcurrency: num('BENCH_BULL_CONCURRENCY', 50, 50),
   peerLeadSeconds: num('BENCH_PEER_LEAD_SECONDS', 10, 5),

@@ -1,6 +1,6 @@
 /**
  * Memory at scale (issue 12, part 4): worker and API resident memory once 1,000, 10,000 and 20,000
- * orders are waiting (orders made by this part, on an API whose window outlasts the run), and the
+ * orders are waiting (orders made by this part, on the stack's API, whose window outlasts the run), and the
  * growth per 1,000, at the worker's configured sticky cache size.
  */
 import { config, log, sleep } from './config';
@@ -27,17 +27,14 @@ export interface MemoryScale {
 
 export const memoryTickets = (): number => Math.max(...config.memoryLevels);
 
-export async function measureMemory(
-  stack: Stack,
-  api: { post: PostOrder; pid: number | undefined },
-  tickets: string[],
-): Promise<MemoryScale> {
+/** On the stack's API, whose window outlasts the run: every order made here waits. */
+export async function measureMemory(stack: Stack, post: PostOrder, tickets: string[]): Promise<MemoryScale> {
   const points: MemoryPoint[] = [];
   let created = 0;
   for (const level of config.memoryLevels) {
     const from = created;
     await runConcurrently(level - from, config.concurrency, async (i) => {
-      await api.post(tickets[from + i]!);
+      await post(tickets[from + i]!);
     });
     created = level;
     await sleep(3000); // the worker's last tasks and the relay settle
@@ -45,7 +42,7 @@ export async function measureMemory(
       waiting: level,
       runningWorkflows: await running(stack),
       workerMb: rssMb(stack.worker.pid),
-      apiMb: rssMb(api.pid),
+      apiMb: rssMb(stack.api.pid),
     };
     log(
       `memory: ${level} waiting (${point.runningWorkflows} running order workflows): worker ${point.workerMb.toFixed(0)} MB, API ${point.apiMb.toFixed(0)} MB`,

@@ -11,14 +11,25 @@ import type { Resources } from '../scripts/lib/resources';
 
 export type PostOrder = (ticketId: string) => Promise<{ status: number; body: string }>;
 
-/** POST /api/orders as a signed-in user. */
+/**
+ * A flash sale's crowd: consecutive orders come from different users, as each of its people
+ * reserves a ticket or two. (One user with every order made each POST's hold-limit count scan
+ * thousands of that user's holds, a cost no real user brings.)
+ */
+const USERS = 1000;
+const cookies = Array.from({ length: USERS }, (_, i) =>
+  sessionCookie(jwt.sign({ id: `bench-user-${i}` }, config.jwtKey)),
+);
+let nextUser = 0;
+
+/** POST /api/orders as a signed-in user, the next of the crowd each time. */
 export function restClient(resources: Resources, apiPort: number): PostOrder {
-  const cookie = sessionCookie(jwt.sign({ id: 'bench-user' }, config.jwtKey));
   // node:http with keep-alive: a load generator several times lighter than fetch, which shares the 2 cores
   const agent = new http.Agent({ keepAlive: true, maxSockets: config.concurrency });
   resources.add('HTTP agent', () => agent.destroy());
   return (ticketId) =>
     new Promise((resolve, reject) => {
+      const cookie = cookies[nextUser++ % USERS]!;
       const body = JSON.stringify({ ticketId });
       const req = http.request(
         {

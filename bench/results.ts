@@ -1,7 +1,7 @@
 /** Everything a run measured, in one object: what report.ts and table.ts print, part by part. */
+import type { Part } from './config';
 import type { Creation } from './creation';
 import type { Drain } from './drain/drain';
-import type { Expiry } from './expiry';
 import type { MemoryScale } from './memory';
 import type { Peer } from './peer/peer';
 import type { Offered } from './rate';
@@ -14,6 +14,7 @@ export interface Setup {
   windowSeconds: number;
   cpus: number;
   quick: boolean;
+  parts: Part[];
 }
 
 /** Resident memory of the largest process of each tree, in MB. */
@@ -22,16 +23,16 @@ export interface Memory {
   workerMb: number;
 }
 
+/** A part left out by BENCH_PARTS is absent (its drains and peers empty). */
 export interface Results {
   setup: Setup;
-  creation: Creation;
-  rates: Offered[];
-  memory: { afterCreation: Memory; afterExpiry: Memory };
-  expiry: Expiry;
+  creation?: Creation;
+  rates?: Offered[];
+  memory?: { afterCreation: Memory };
   /** One drain per N (config.drainSizes), and the peer with the same N. */
   drains: Drain[];
-  steady: Steady;
+  steady?: Steady;
   peers: Peer[];
-  memoryScale: MemoryScale;
+  memoryScale?: MemoryScale;
   wallSeconds: number;
 }

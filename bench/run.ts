@@ -10,102 +10,85 @@
  *      favours neither). Run twice: with the 2 cores shared evenly by every process, then with
  *      the API and worker at a lower CPU priority (nice 10), which stands in for a deployment
  *      where the service does not take its CPU out of the Temporal server's cores;
- *   3. raw starts (no metadata, no worker): the server's ceiling (1 to 3: creation.ts);
- *   4. expiry: how long after expiresAt the REST orders' order:cancelled reach a NATS subscriber,
- *      split into the database commit, the outbox relay, and Temporal's steps (sampled histories:
- *      expiry.ts, expiry-history.ts);
- *   5. resident memory of the API and worker processes.
- *   6. creation at fixed offered rates, 10, 50 and 100/s (creation-rates.ts);
- *   7. the drain: N orders due together against N bare timer-plus-activity workflows with the same
- *      deadlines, on the bench's own worker and task queue (drain/), for N = 2,000 and 10,000;
- *   8. the peer after each drain: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);
- *   9. steady state: orders at a fixed rate with a short window for minutes (steady.ts);
- *  10. memory with 1,000, 10,000 and 20,000 orders waiting (memory.ts).
+ *   3. raw starts (no metadata, no worker): the server's ceiling (1 to 3: creation.ts). These
+ *      orders wait out the run (stack.ts), so that their expiries load none of the parts below;
+ *   4. resident memory of the API and worker processes;
+ *   5. creation at fixed offered rates, 10, 50 and 100/s (creation-rates.ts);
+ *   6. the drain: N orders due together against N bare timer-plus-activity workflows with the same
+ *      deadlines, on the bench's own worker and task queue (drain/), for N = 2,000 and 10,000: the
+ *      lateness, and where it goes (Temporal's steps from sampled histories, the database commit,
+ *      the outbox relay, each process's CPU);
+ *   7. the peer after each drain: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);
+ *   8. memory with 1,000, 10,000 and 20,000 orders waiting (memory.ts);
+ *   9. steady state: orders at a fixed rate with a short window for minutes (steady.ts).
  * It ends with one table (table.ts) and writes bench/results/latest.json (git-ignored). Figures are
  * printed; nothing is asserted (no timed assertions). BENCH_QUICK=1 runs every part small (under
  * 3 minutes, for CI). Env (config.ts): BENCH_ORDERS (default 1000), BENCH_CONCURRENCY (64),
  * BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30), BENCH_DRAIN_ORDERS (2000,10000), BENCH_STEADY_RATE (50),
  * BENCH_STEADY_WINDOW (60), BENCH_STEADY_SECONDS (300), BENCH_RATE_SECONDS (10), BENCH_CPU_PROF (a
- * folder for CPU profiles of the API and worker).
+ * folder for CPU profiles of the API and worker), BENCH_PARTS (some of creation,rates,drain,steady,memory).
  * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (scripts/lib/resources.ts).
  */
 import os from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { config, log } from './config';
+import { config, log, type Part } from './config';
 import { measureCreation } from './creation';
 import { measureRates, ratesTickets } from './creation-rates';
 import { startBareWorker } from './drain/bare';
-import { measureDrain, type Drain } from './drain/drain';
-import { measureExpiry, receiveCancellations } from './expiry';
+import { measureDrain } from './drain/drain';
+import { receiveCancellations } from './expiry';
 import { measureMemory, memoryTickets } from './memory';
-import { measurePeer, type Peer } from './peer/peer';
+import { measurePeer } from './peer/peer';
 import { rssMb } from './processes';
-import { reportCreation, reportExpiry, reportMemory, reportSetup } from './report';
+import { reportCreation, reportMemory, reportSetup } from './report';
 import { restClient, seedTickets } from './rest';
 import { runWithResources, type Resources } from '../scripts/lib/resources';
 import type { Memory, Results } from './results';
-import { startApi, startStack } from './stack';
+import { startStack } from './stack';
 import { measureSteady, steadyTickets } from './steady';
 import { printTable, writeResults } from './table';
-
-/** The API that the fixed rates and the memory part create their orders on: none expires during the run. */
-const HOLD_WINDOW_SECONDS = 24 * 3600;
 
 async function bench(resources: Resources): Promise<Results> {
   const began = Date.now();
   // The bench's own worker (the bare workflows): warnings only, not the bundler's and the worker's INFO lines
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const stack = await startStack(resources);
-  const { orders, warmup, concurrency, windowSeconds, quick } = config;
-  const setup = { orders, warmup, concurrency, windowSeconds, cpus: os.cpus().length, quick };
+  const { orders, warmup, concurrency, windowSeconds, quick, parts } = config;
+  const setup = { orders, warmup, concurrency, windowSeconds, cpus: os.cpus().length, quick, parts };
   reportSetup(setup);
   const memory = (): Memory => ({ apiMb: rssMb(stack.api.pid), workerMb: rssMb(stack.worker.pid) });
 
-  // The service learns the tickets from NATS first: N for each of the two measured rounds, then the warm-up's.
+  // The service learns each part's tickets from NATS first (rest.ts).
   const post = restClient(resources, stack.apiPort);
-  const tickets = await seedTickets(stack.nc, post, 2 * orders + warmup);
+  const tickets = (n: number) => seedTickets(stack.nc, post, n);
   const cancelled = receiveCancellations(stack.nc);
+  const results: Results = { setup, drains: [], peers: [], wallSeconds: NaN };
 
-  const { creation, expiries } = await measureCreation(stack, post, tickets);
-  reportCreation(creation);
-  const afterCreation = memory();
-  reportMemory('after creation', afterCreation);
-
-  const expiry = await measureExpiry(stack, expiries, cancelled);
-  reportExpiry(expiry);
-  const afterExpiry = memory();
-  reportMemory('after expiry', afterExpiry);
-
-  const holdApi = await startApi(resources, stack, HOLD_WINDOW_SECONDS);
-  const holdPost = restClient(resources, holdApi.port);
-  const rates = await measureRates(holdPost, await seedTickets(stack.nc, post, ratesTickets()));
-
-  await startBareWorker(resources, stack);
-  const drains: Drain[] = [];
-  const peers: Peer[] = [];
-  for (const n of config.drainSizes) {
-    drains.push(await measureDrain(resources, stack, await seedTickets(stack.nc, post, n), cancelled));
-    // The design this service replaces, with the same N due at one deadline
-    const peerOptions = { concurrency, workerConcurrency: config.bullConcurrency, leadSeconds: config.peerLeadSeconds };
-    peers.push(await measurePeer(resources, stack.nc, { jobs: n, ...peerOptions }));
+  if (runs('creation')) {
+    // N for each of the two measured rounds, then the warm-up's
+    results.creation = await measureCreation(stack, post, await tickets(2 * orders + warmup));
+    reportCreation(results.creation);
+    results.memory = { afterCreation: memory() };
+    reportMemory('after creation', results.memory.afterCreation);
   }
-  const steady = await measureSteady(resources, stack, await seedTickets(stack.nc, post, steadyTickets()), cancelled);
-  const memoryTicketIds = await seedTickets(stack.nc, post, memoryTickets());
-  const memoryScale = await measureMemory(stack, { post: holdPost, pid: holdApi.pid }, memoryTicketIds);
-  const wallSeconds = (Date.now() - began) / 1000;
-  return {
-    setup,
-    creation,
-    rates,
-    memory: { afterCreation, afterExpiry },
-    expiry,
-    drains,
-    steady,
-    peers,
-    memoryScale,
-    wallSeconds,
-  };
+  if (runs('rates')) results.rates = await measureRates(post, await tickets(ratesTickets()));
+  if (runs('drain')) {
+    await startBareWorker(resources, stack);
+    for (const n of config.drainSizes) {
+      results.drains.push(await measureDrain(resources, stack, await tickets(n), cancelled));
+      // The design this service replaces, with the same N due at one deadline
+      const peer = { concurrency, workerConcurrency: config.bullConcurrency, leadSeconds: config.peerLeadSeconds };
+      results.peers.push(await measurePeer(resources, stack.nc, { jobs: n, ...peer }));
+    }
+  }
+  if (runs('memory')) results.memoryScale = await measureMemory(stack, post, await tickets(memoryTickets()));
+  // Last: at 50/s its expiries outrun this machine, and their backlog must load no other part
+  if (runs('steady')) results.steady = await measureSteady(resources, stack, await tickets(steadyTickets()), cancelled);
+  results.wallSeconds = (Date.now() - began) / 1000;
+  return results;
 }
+
+const runs = (part: Part): boolean => config.parts.includes(part);
 
 runWithResources(bench, log, (results) => {
   printTable(results);

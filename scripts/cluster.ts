@@ -21,19 +21,23 @@ import { prepareImage } from './lib/cluster-services';
 const c = { dim: '\x1b[2m', bold: '\x1b[1m', cyan: '\x1b[36m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' };
 const say = (msg: string) => console.log(`${c.cyan}[cluster]${c.reset} ${msg}`);
 
-const ports = (count: number) =>
+/** A comma list of `min` to `max` ports. */
+const ports = (min: number, max = min) =>
   z
     .string()
     .transform((v) => v.split(',').map(Number))
-    .refine((list) => list.length === count && list.every((p) => Number.isInteger(p) && p > 0 && p < 65536), {
-      message: `${count} ports separated by commas`,
-    });
+    .refine(
+      (list) =>
+        list.length >= min && list.length <= max && list.every((p) => Number.isInteger(p) && p > 0 && p < 65536),
+      { message: min === max ? `${min} ports separated by commas` : `${min} to ${max} ports separated by commas` },
+    );
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /** The script's own settings; the services' settings are README's table (ORDER_EXPIRATION_SECONDS, JWT_KEY, ...). */
 const settings = z.object({
-  CLUSTER_API_PORTS: ports(2).default([3000, 3002]),
-  CLUSTER_WORKER_HEALTH_PORTS: ports(2).default([3001, 3003]),
+  /** One replica per port: two by default, as the cluster's tests run it (the scale-out bench runs one worker too). */
+  CLUSTER_API_PORTS: ports(1, 8).default([3000, 3002]),
+  CLUSTER_WORKER_HEALTH_PORTS: ports(1, 8).default([3001, 3003]),
   CLUSTER_NATS_PORTS: ports(3).default([4222, 4223, 4224]),
   /** Unset: each NATS node's route port and monitoring port are its client port + 2000 and + 4000. */
   CLUSTER_NATS_ROUTE_PORTS: ports(3).optional(),
@@ -77,7 +81,8 @@ runWithResources(async (resources) => {
     if (image) await prepareImage(say);
     else await buildDist(resources, say);
   }
-  say(`starting PostgreSQL, Temporal (${e.CLUSTER_HISTORY_SHARDS} history shards), 3 NATS nodes, 2 workers, 2 APIs`);
+  const replicas = `${e.CLUSTER_WORKER_HEALTH_PORTS.length} workers, ${e.CLUSTER_API_PORTS.length} APIs`;
+  say(`starting PostgreSQL, Temporal (${e.CLUSTER_HISTORY_SHARDS} history shards), 3 NATS nodes, ${replicas}`);
   const cluster = await startCluster({
     dataDir,
     ports: clusterPorts,

@@ -40,13 +40,14 @@ export async function measureDrain(
   tickets: string[],
   cancelled: Map<string, number>,
 ): Promise<Drain> {
-  // Its own API, with a window that outlasts the creation of N orders (about 200/s here)
-  const windowSeconds = Math.max(config.windowSeconds, Math.ceil(tickets.length / 100) + 10);
+  // Its own API, with a window that outlasts the creation of N orders (150 to 200/s here)
+  const windowSeconds = Math.max(config.windowSeconds, Math.ceil(tickets.length / 130) + 10);
   const api = await startApi(resources, stack, windowSeconds);
   const post = restClient(resources, api.port);
   const fired = receiveBareFired(stack.nc);
 
   const due = new Map<string, number>();
+  const creationBegan = Date.now();
   await runConcurrently(tickets.length, config.concurrency, async (i) => {
     const res = await post(tickets[i]!);
     if (res.status !== 201) return;
@@ -62,9 +63,11 @@ export async function measureDrain(
   await api.stop();
   const split = outboxSplit(stack.dir, due);
 
-  // The same deadlines, shifted to a window after the bare starts begin.
-  const base = Date.now() + windowSeconds * 1000;
-  const bareDue = new Map([...due].map(([id, at]) => [id, base + at - first]));
+  // The same deadlines, shifted by the time since the orders' creation began: each bare workflow's
+  // deadline is as far from the start of the bare starts (faster than REST creation) as its order's was.
+  const shift = Date.now() - creationBegan;
+  const bareDue = new Map([...due].map(([id, at]) => [id, at + shift]));
+  const base = first + shift;
   await startBare(stack, bareDue);
   log(`drain: ${bareDue.size} bare workflows started, the first due in ${((base - Date.now()) / 1000).toFixed(0)} s`);
   const bare = await drainSide(stack, 'bare', bareDue, fired, bareWorkflowId);
