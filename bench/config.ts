@@ -37,7 +37,7 @@ export const config = {
   rates: [10, 50, 100],
   rateSeconds: num('BENCH_RATE_SECONDS', 10, 3),
   /** The drains: N orders, then N bare timer-plus-activity workflows, due together, for each N (a comma list). */
-  drainSizes: sizes('BENCH_DRAIN_ORDERS', '2000,10000', '300'),
+  drainSizes: sizes('BENCH_DRAIN_ORDERS', '10000', '300'),
   /** Steady state: orders a second, their window, and how long they arrive. */
   steady: {
     rate: num('BENCH_STEADY_RATE', 50, 20),

@@ -15,7 +15,7 @@
  *   4. resident memory of the API and worker processes;
  *   5. creation at fixed offered rates, 10, 50 and 100/s (creation-rates.ts);
  *   6. the drain: N orders due together against N bare timer-plus-activity workflows with the same
- *      deadlines, on the bench's own worker and task queue (drain/), for N = 2,000 and 10,000: the
+ *       deadlines, on the bench's own worker and task queue (drain/), N = 10,000 (2,000 and more: a list): the
  *      lateness, and where it goes (Temporal's steps from sampled histories, the database commit,
  *      the outbox relay, each process's CPU);
  *   7. the peer after each drain: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);
@@ -24,7 +24,7 @@
  * It ends with one table (table.ts) and writes bench/results/latest.json (git-ignored). Figures are
  * printed; nothing is asserted (no timed assertions). BENCH_QUICK=1 runs every part small (under
  * 3 minutes, for CI). Env (config.ts): BENCH_ORDERS (default 1000), BENCH_CONCURRENCY (64),
- * BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30), BENCH_DRAIN_ORDERS (2000,10000), BENCH_STEADY_RATE (50),
+ * BENCH_WARMUP (200), BENCH_WINDOW_SECONDS (30), BENCH_DRAIN_ORDERS (10000; a comma list runs one drain each), BENCH_STEADY_RATE (50),
  * BENCH_STEADY_WINDOW (60), BENCH_STEADY_SECONDS (300), BENCH_RATE_SECONDS (10), BENCH_CPU_PROF (a
  * folder for CPU profiles of the API and worker), BENCH_PARTS (some of creation,rates,drain,steady,memory).
  * Everything it starts is stopped on success, on an error and on SIGINT/SIGTERM (scripts/lib/resources.ts).
@@ -44,6 +44,7 @@ import { reportCreation, reportMemory, reportSetup } from './report';
 import { restClient, seedTickets } from './rest';
 import { runWithResources, type Resources } from '../scripts/lib/resources';
 import type { Memory, Results } from './results';
+import { awaitQuiet } from './quiet';
 import { startStack } from './stack';
 import { measureSteady, steadyTickets } from './steady';
 import { printTable, writeResults } from './table';
@@ -71,7 +72,11 @@ async function bench(resources: Resources): Promise<Results> {
     results.memory = { afterCreation: memory() };
     reportMemory('after creation', results.memory.afterCreation);
   }
-  if (runs('rates')) results.rates = await measureRates(post, await tickets(ratesTickets()));
+  if (runs('rates')) {
+    const forRates = await tickets(ratesTickets());
+    await awaitQuiet(stack, 'rates');
+    results.rates = await measureRates(post, forRates);
+  }
   if (runs('drain')) {
     await startBareWorker(resources, stack);
     for (const n of config.drainSizes) {

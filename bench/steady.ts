@@ -6,6 +6,7 @@ import type { Resources } from '../scripts/lib/resources';
 import { awaitArrivals, type Lateness } from './arrivals';
 import { config, log } from './config';
 import { offerAtRate, type Offered } from './rate';
+import { awaitQuiet } from './quiet';
 import { restClient } from './rest';
 import { startApi, type Stack } from './stack';
 
@@ -22,7 +23,7 @@ export interface Steady {
  * expires (README, "Performance"): the part runs last, and reports what was still missing then as
  * late as it was (lower bounds), rather than wait minutes for a figure already far past its target.
  */
-const STEADY_PATIENCE_MS = 60_000;
+const STEADY_PATIENCE_MS = 30_000;
 
 export const steadyTickets = (): number => Math.round(config.steady.rate * config.steady.seconds);
 
@@ -35,6 +36,7 @@ export async function measureSteady(
   const { rate, windowSeconds, seconds } = config.steady;
   const api = await startApi(resources, stack, windowSeconds);
   const post = restClient(resources, api.port);
+  await awaitQuiet(stack, 'steady');
   log(`steady: ${rate} orders/s with a ${windowSeconds} s window for ${seconds} s`);
   const due = new Map<string, number>();
   const offered = await offerAtRate(rate, seconds, async (i) => {

@@ -25,7 +25,7 @@ export function summary(r: Results) {
       restPerSec: num(shared?.rest.perSecond),
       barePerSec: num(shared?.bare.perSecond),
     },
-    // The first N (2,000 in the full run) under the stable keys; every N under `sizes`
+    // The first N (BENCH_DRAIN_ORDERS) under the stable keys; every N under `sizes`
     drain: { ...drainSummary(r.drains[0]), sizes: r.drains.map(drainSummary) },
     steady: { latenessP99Ms: num(r.steady?.expiry.lateness.p99Ms), apiP99Ms: num(r.steady?.api.latency.p99Ms) },
     memory: {

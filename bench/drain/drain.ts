@@ -14,6 +14,7 @@ import { config, log } from '../config';
 import { outboxSplit } from '../expiry';
 import { expiryInTemporal, type TemporalSteps } from '../expiry-history';
 import { runConcurrently, type Spread } from '../load';
+import { awaitQuiet } from '../quiet';
 import { restClient } from '../rest';
 import { startApi, type Stack } from '../stack';
 import { bareWorkflowId, receiveBareFired, startBare } from './bare';
@@ -46,6 +47,7 @@ export async function measureDrain(
   const post = restClient(resources, api.port);
   const fired = receiveBareFired(stack.nc);
 
+  await awaitQuiet(stack, 'drain, orders');
   const due = new Map<string, number>();
   const creationBegan = Date.now();
   await runConcurrently(tickets.length, config.concurrency, async (i) => {
@@ -63,6 +65,7 @@ export async function measureDrain(
   await api.stop();
   const split = outboxSplit(stack.dir, due);
 
+  await awaitQuiet(stack, 'drain, bare');
   // The same deadlines, shifted by the time since the orders' creation began: each bare workflow's
   // deadline is as far from the start of the bare starts (faster than REST creation) as its order's was.
   const shift = Date.now() - creationBegan;
