@@ -15,7 +15,7 @@
  *   4. resident memory of the API and worker processes;
  *   5. creation at fixed offered rates, 10, 50 and 100/s (creation-rates.ts);
  *   6. the drain: N orders due together against N bare timer-plus-activity workflows with the same
- *       deadlines, on the bench's own worker and task queue (drain/), N = 10,000 (2,000 and more: a list): the
+ *      deadlines, on the bench's own worker and task queue (drain/), N = 10,000 (BENCH_DRAIN_ORDERS): the
  *      lateness, and where it goes (Temporal's steps from sampled histories, the database commit,
  *      the outbox relay, each process's CPU);
  *   7. the peer after each drain: BullMQ on redis-server, N delayed jobs due at one deadline (peer/);

@@ -3,11 +3,12 @@
  * other services (tickets, payments) and relays the outbox to NATS.
  * Start: `npm run start:worker` (development: bundles src/workflows; WORKFLOW_BUNDLE: a prebuilt bundle).
  */
+import fs from 'node:fs';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { runConsumer } from './events/consumer';
 import { connectEventBus } from './events/jetstream';
 import { startOutboxRelay } from './events/outbox-relay';
@@ -45,6 +46,12 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       ...(options.spanExporter ? { exporter: options.spanExporter } : {}),
     });
     if (tracing) resources.add('tracing', tracing, (t) => t.shutdown());
+    // A prebuilt bundle comes in two: with the tracing interceptors, and without them for a worker
+    // that exports no spans (scripts/bundle-workflows.ts). Bundled here, the plugin adds them if needed.
+    const workflowBundle =
+      config.workflowBundle && (tracing ? config.workflowBundle : untracedBundlePath(config.workflowBundle));
+    if (workflowBundle && !fs.existsSync(workflowBundle))
+      throw new ConfigError(`WORKFLOW_BUNDLE: ${workflowBundle} does not exist (npm run build writes both bundles)`);
     resources.add(
       'Temporal SDK logs',
       installSdkRuntime(logger, { metricsPort: config.temporal.metricsPort }),
@@ -79,10 +86,6 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       }),
       config.temporal.taskQueue,
     );
-    // A prebuilt bundle comes in two: with the tracing interceptors, and without them for a worker
-    // that exports no spans (scripts/bundle-workflows.ts). Bundled here, the plugin adds them if needed.
-    const workflowBundle =
-      config.workflowBundle && (tracing ? config.workflowBundle : untracedBundlePath(config.workflowBundle));
     const worker = await Worker.create({
       // Tracing: activities and workflows continue the trace their caller sent; the plugin adds the
       // workflow interceptors to a bundle made here, and the sink their spans leave the sandbox by.

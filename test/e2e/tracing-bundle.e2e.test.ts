@@ -96,3 +96,12 @@ test('when tracing is off, then the worker runs orders on the untraced bundle', 
     await system.stop();
   }
 });
+
+test('when the untraced twin of the bundle is missing, then the worker refuses to start and names it', async () => {
+  const lone = path.join(dir, 'lone', 'workflow-bundle.js');
+  fs.mkdirSync(path.dirname(lone));
+  fs.copyFileSync(bundle, lone);
+  await expect(
+    startSystem({ database: 'sqlite', expirationSeconds: 2, env: { WORKFLOW_BUNDLE: lone } }),
+  ).rejects.toThrow(`WORKFLOW_BUNDLE: ${untracedBundlePath(lone)} does not exist`);
+});
