@@ -27,9 +27,8 @@ export function restClient(resources: Resources, apiPort: number): PostOrder {
   // node:http with keep-alive: a load generator several times lighter than fetch, which shares the 2 cores
   const agent = new http.Agent({ keepAlive: true, maxSockets: config.concurrency });
   resources.add('HTTP agent', () => agent.destroy());
-  return (ticketId) =>
+  const send = (ticketId: string, cookie: string): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const cookie = cookies[nextUser++ % USERS]!;
       const body = JSON.stringify({ ticketId });
       const req = http.request(
         {
@@ -47,9 +46,15 @@ export function restClient(resources: Resources, apiPort: number): PostOrder {
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
         },
       );
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket that the API closed as idle while this request was being sent on it:
+        // the API never read the request, so it is sent again on a fresh socket (Node's own advice).
+        if (req.reusedSocket && err.code === 'ECONNRESET') send(ticketId, cookie).then(resolve, reject);
+        else reject(err);
+      });
       req.end(body);
     });
+  return (ticketId) => send(ticketId, cookies[nextUser++ % USERS]!);
 }
 
 /**
