@@ -15,22 +15,21 @@ const QUIET_CORE_SHARE = 0.2;
 const QUIET_SAMPLES = 3;
 const PATIENCE_MS = 120_000;
 
+const SERVERS = ['temporal', 'worker', 'api', 'nats'];
+
 export async function awaitQuiet(stack: Stack, before: string): Promise<void> {
   const began = Date.now();
-  const busy = () => {
-    const cpu = stack.cpuSnapshot();
-    return cpu.temporal! + cpu.worker! + cpu.api! + cpu.nats!;
-  };
   let quiet = 0;
-  for (let last = busy(), share = 0; quiet < QUIET_SAMPLES; ) {
+  for (let last = stack.cpuSnapshot(), used: Record<string, number> = {}; quiet < QUIET_SAMPLES; ) {
     if (Date.now() - began > PATIENCE_MS) {
-      log(`${before}: the servers still used ${share.toFixed(2)} of a core after ${PATIENCE_MS / 1000} s; going on`);
+      const shares = SERVERS.map((k) => `${k} ${(used[k] ?? 0).toFixed(2)}`).join(', ');
+      log(`${before}: the servers still used cores (${shares}) after ${PATIENCE_MS / 1000} s; going on`);
       return;
     }
     await sleep(1000);
-    const now = busy();
-    share = now - last;
-    quiet = share < QUIET_CORE_SHARE ? quiet + 1 : 0;
+    const now = stack.cpuSnapshot();
+    used = Object.fromEntries(SERVERS.map((k) => [k, now[k]! - last[k]!]));
+    quiet = Object.values(used).reduce((a, b) => a + b, 0) < QUIET_CORE_SHARE ? quiet + 1 : 0;
     last = now;
   }
   const waited = (Date.now() - began) / 1000;
