@@ -44,7 +44,8 @@ interface ShapeResult extends Shape {
 }
 
 const RESULTS_FILE = path.join(__dirname, '..', 'results', 'scale.json');
-const orders = Number(process.env.BENCH_SCALE_ORDERS ?? (config.quick ? 200 : 2000));
+const orders = Number(process.env.BENCH_SCALE_ORDERS ?? (config.quick ? 200 : 1000));
+if (!Number.isInteger(orders) || orders <= 0) throw new Error('BENCH_SCALE_ORDERS: a positive integer');
 
 async function measureShape(resources: Resources, shape: Shape): Promise<ShapeResult> {
   // A window that outlasts the creation of every order (the cluster takes 50 to 100 a second here)
@@ -57,7 +58,7 @@ async function measureShape(resources: Resources, shape: Shape): Promise<ShapeRe
       CLUSTER_HISTORY_SHARDS: String(shape.shards),
       ORDER_EXPIRATION_SECONDS: String(windowSeconds),
       JWT_KEY: config.jwtKey,
-      // One bench user places every order: the hold and rate limits guard against the internet, not it
+      // The bench's crowd places thousands of orders: the hold and rate limits guard against the internet
       MAX_ACTIVE_ORDERS_PER_USER: '1000000',
       RATE_LIMIT_PER_MINUTE: '0',
       RATE_LIMIT_PER_IP_PER_MINUTE: '0',

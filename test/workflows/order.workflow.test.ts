@@ -473,6 +473,12 @@ describe('extending the hold (update extendHold)', () => {
 
     const result = await withWorker(async () => {
       order = await startOrder(WINDOW, ONE_EXTENSION, { expiringReminderSeconds: 0 }); // the race alone
+      // Holding first: an update that reached the workflow with its first task would schedule the
+      // extension before the timer (a busy CI machine did that), which is another story than this one
+      await eventually(
+        async () => ((await history()).some((e) => e.timerStartedEventAttributes) ? true : undefined),
+        'the hold to start the timer of its deadline',
+      );
       const extended = await order.handle.executeUpdate(extendHoldUpdate);
       expect(extended.expiresAt).toBe(plus(order.input.expiresAt, FIVE_MINUTES));
       return order.handle.result();
