@@ -81,7 +81,10 @@ const schema = z.object({
   // How long a POST holds its Idempotency-Key before a retry may take over (the attempt died).
   IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   // POST /api/orders/:orderId/extend: how many times, and by how much each time (at most a day).
-  MAX_HOLD_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(1),
+  // Off by default: an extension bumps the order's version with `order:updated`, which the course's
+  // services do not listen to, and their payments service then never finds its copy of the order
+  // at `version - 1` on `order:cancelled` (README, "Running the course's services against this one").
+  MAX_HOLD_EXTENSIONS: z.coerce.number().int().min(0).max(100).default(0),
   ORDER_EXTENSION_SECONDS: z.coerce
     .number()
     .int()

@@ -7,9 +7,14 @@ export const OrderStatus = {
 } as const;
 export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
 
-/** Statuses that hold the ticket; the database allows one such order per ticket. */
+/** Statuses of an order still waiting for its payment: the hold limit counts these. */
 export const ACTIVE_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment];
 export const isActive = (status: OrderStatus): boolean => ACTIVE_STATUSES.includes(status);
+/**
+ * Statuses that reserve the ticket (invariant 3, the course's `Ticket.isReserved()`): an active
+ * order holds it, a complete one has sold it. The database allows one such order per ticket.
+ */
+export const RESERVING_STATUSES: readonly OrderStatus[] = [...ACTIVE_STATUSES, OrderStatus.Complete];
 
 export interface Ticket {
   id: string;

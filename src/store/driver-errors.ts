@@ -1,16 +1,19 @@
 /**
  * What the database drivers' errors mean, in one place: better-sqlite3's and pg's codes differ.
  */
+/** At most one order that reserves its ticket (migration 0009). */
+export const TICKET_RESERVATION_INDEX = 'orders_one_reservation_per_ticket';
+
 type DriverError = { code?: string; constraint?: string; message?: string };
 
-/** The database refused a duplicate: `on` picks the one-active-order-per-ticket index, or any key. */
+/** The database refused a duplicate: `on` picks the one-reservation-per-ticket index, or any key. */
 export function isUniqueViolation(err: unknown, on: 'ticket' | 'any'): boolean {
   const e = err as DriverError;
   const sqlite = e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
   const postgres = e.code === '23505';
   if (!sqlite && !postgres) return false;
   if (on === 'any') return true;
-  return postgres ? e.constraint === 'orders_one_active_per_ticket' : /orders\.ticket_id/.test(e.message ?? '');
+  return postgres ? e.constraint === TICKET_RESERVATION_INDEX : /orders\.ticket_id/.test(e.message ?? '');
 }
 
 /**

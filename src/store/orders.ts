@@ -170,7 +170,10 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-type StoredOrder = { [K in keyof OrderTable]: K extends 'tombstone' | 'extensions' ? number : OrderTable[K] };
+/** A row as the store reads and writes it; `reservation_exempt` is only ever set by migration 0009. */
+type StoredOrder = {
+  [K in Exclude<keyof OrderTable, 'reservation_exempt'>]: K extends 'tombstone' | 'extensions' ? number : OrderTable[K];
+};
 
 const toRecord = (row: StoredOrder): OrderRecord => ({
   id: row.id,

@@ -25,6 +25,8 @@ export interface OrderTable {
   extensions: Generated<number>;
   /** How it ended (null while active, and for orders that ended before this column existed). */
   ending: OrderEnding | null;
+  /** 1 for an order that shared its ticket with a sold one before migration 0009: outside the unique index. */
+  reservation_exempt: Generated<number>;
 }
 
 export interface OutboxTable {

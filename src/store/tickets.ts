@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, type Ticket } from '../orders/order';
+import { RESERVING_STATUSES, type Ticket } from '../orders/order';
 import type { TicketLookup } from '../orders/ports';
 import type { Db } from './schema';
 
@@ -39,7 +39,7 @@ export class TicketStore implements TicketLookup {
     const row = await this.db
       .selectFrom('tickets')
       .leftJoin('orders', (join) =>
-        join.onRef('orders.ticket_id', '=', 'tickets.id').on('orders.status', 'in', ACTIVE_STATUSES),
+        join.onRef('orders.ticket_id', '=', 'tickets.id').on('orders.status', 'in', RESERVING_STATUSES),
       )
       .select(['tickets.id', 'tickets.title', 'tickets.price', 'tickets.version', 'orders.id as orderId'])
       .where('tickets.id', '=', id)

@@ -203,6 +203,19 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
       expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Ticket is already reserved' }] } });
     });
 
+    test('when the ticket was paid for, then another POST is 400 "Ticket is already reserved" and starts no workflow', async () => {
+      const sold = await placeOrder();
+      await store.orders.apply(pay({ id: newId(), orderId: sold.id, stripeId: 'ch_sold' }));
+      const started = workflows.started.length;
+      const res = await request('POST', '/api/orders', { headers: as(bob), body: { ticketId: sold.ticket.id } });
+      expect(res).toEqual({ status: 400, body: { errors: [{ message: 'Ticket is already reserved' }] } });
+      expect(workflows.started).toHaveLength(started);
+      expect(await request('GET', `/api/orders/${sold.id}`, { headers: as(alice) })).toMatchObject({
+        status: 200,
+        body: { status: 'complete', version: 1 },
+      });
+    });
+
     test('when the previous order of the ticket was cancelled, then the ticket can be ordered again', async () => {
       const first = await placeOrder();
       expect((await request('DELETE', `/api/orders/${first.id}`, { headers: as(alice) })).status).toBe(204);

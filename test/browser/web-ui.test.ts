@@ -26,7 +26,7 @@ describeWithBrowser()('the order in the Temporal Web UI', () => {
 
   beforeAll(async () => {
     ui = process.env.TEST_TEMPORAL_UI_URL!;
-    system = await startSystem({ database: 'sqlite', expirationSeconds: 900 });
+    system = await startSystem({ database: 'sqlite', expirationSeconds: 900, env: { MAX_HOLD_EXTENSIONS: '1' } });
     peer = await CoreNatsPeer.connect(system.config.nats.url);
     ({ browser, page } = await launchBrowser());
   });

@@ -16,7 +16,12 @@ beforeAll(async () => {
   system = await startSystem({
     database: 'sqlite',
     expirationSeconds: 900,
-    env: { MAX_ACTIVE_ORDERS_PER_USER: '10', RATE_LIMIT_PER_MINUTE: '60', RATE_LIMIT_PER_IP_PER_MINUTE: '0' },
+    env: {
+      MAX_ACTIVE_ORDERS_PER_USER: '10',
+      RATE_LIMIT_PER_MINUTE: '60',
+      RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+      MAX_HOLD_EXTENSIONS: '1', // opt-in: the demo extends a hold
+    },
   });
 });
 

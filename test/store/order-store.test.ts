@@ -4,7 +4,7 @@
  */
 import { cancelByUser, expire, pay, place } from '../../src/orders/decisions';
 import { TicketAlreadyReservedError } from '../../src/orders/errors';
-import type { OrderEnding } from '../../src/orders/order';
+import type { NewOrder, OrderEnding } from '../../src/orders/order';
 import type { Store } from '../../src/store';
 import { databases, dropPostgresConnections, postgresStore, type TestDatabase } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
@@ -23,6 +23,13 @@ describe.each(databases)('%s store', (_engine, openStore) => {
   afterAll(() => db?.cleanup());
 
   const payment = (orderId: string) => ({ id: newId(), orderId, stripeId: `ch_${newId()}` });
+  /** A new order of another user for the same ticket. */
+  const anotherOrderFor = (order: NewOrder): NewOrder => ({
+    ...order,
+    orderId: newId(),
+    userId: newId(),
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+  });
 
   describe('ticket copy', () => {
     test('when ticket:created comes twice, then the first one is kept', async () => {
@@ -44,7 +51,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
     });
   });
 
-  describe('one active order per ticket (invariant 3)', () => {
+  describe('one order that reserves a ticket: active or sold (invariant 3)', () => {
     test('when a ticket is held by an active order, then the lookup says reserved; once cancelled, free', async () => {
       const order = await seedOrder(store, Date.now());
       expect(await store.tickets.findForOrder(order.ticket.id)).toEqual({
@@ -63,19 +70,39 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       const first = await seedOrder(store, Date.now());
       await store.orders.apply(cancelByUser(first.orderId)); // the ticket is free again
       const attempts = Array.from({ length: 10 }, () =>
-        store.orders.record(
-          place(
-            { ...first, orderId: newId(), userId: newId(), expiresAt: new Date(Date.now() + 60_000).toISOString() },
-            new Date().toISOString(),
-            0,
-          ),
-        ),
+        store.orders.record(place(anotherOrderFor(first), new Date().toISOString(), 0)),
       );
       const results = await Promise.allSettled(attempts);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(refused).toHaveLength(9);
       refused.forEach((r) => expect(r.reason).toBeInstanceOf(TicketAlreadyReservedError));
+    });
+
+    test('when the ticket was paid for, then the lookup says reserved and ten concurrent orders for it are all refused', async () => {
+      const sold = await seedOrder(store, Date.now());
+      await store.orders.apply(pay(payment(sold.orderId)));
+      expect(await store.tickets.findForOrder(sold.ticket.id)).toMatchObject({ reserved: true });
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () =>
+          store.orders.record(place(anotherOrderFor(sold), new Date().toISOString(), 0)),
+        ),
+      );
+      results.forEach((r) =>
+        expect(r).toMatchObject({ status: 'rejected', reason: expect.any(TicketAlreadyReservedError) }),
+      );
+      expect(await store.orders.find(sold.orderId)).toMatchObject({ status: 'complete', version: 1 });
+    });
+
+    test('when a user has bought tickets, then the hold limit counts only the orders still waiting for payment', async () => {
+      const sold = await seedOrder(store, Date.now());
+      await store.orders.apply(pay(payment(sold.orderId)));
+      expect(await store.orders.activeHolds(sold.userId)).toEqual({ count: 0 });
+      const next = await seedOrder(store, Date.now());
+      const held = { ...anotherOrderFor(next), userId: sold.userId };
+      await store.orders.apply(cancelByUser(next.orderId)); // its ticket is free for this user
+      await store.orders.record(place(held, new Date().toISOString(), 0, 1)); // a limit of one: the sold one does not count
+      expect(await store.orders.activeHolds(sold.userId)).toEqual({ count: 1, earliestExpiry: held.expiresAt });
     });
   });
 

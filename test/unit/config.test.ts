@@ -16,7 +16,7 @@ describe('config', () => {
       },
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
-      holdPolicy: { maxExtensions: 1, extensionSeconds: 300 },
+      holdPolicy: { maxExtensions: 0, extensionSeconds: 300 },
       expiringReminderSeconds: 120,
       maxActiveOrdersPerUser: 10,
       idempotencyLeaseSeconds: 30,
