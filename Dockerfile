@@ -32,6 +32,8 @@ RUN apt-get update \
 FROM toolchain AS build
 ARG BETTER_SQLITE3_NODE26
 COPY package.json package-lock.json ./
+# the lockfile links node-nats-streaming (a dev dependency, for the course's tests) to this folder
+COPY packages ./packages
 RUN npm ci && npm install --no-save "better-sqlite3@${BETTER_SQLITE3_NODE26}"
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/bundle-workflows.ts ./scripts/bundle-workflows.ts
@@ -42,6 +44,7 @@ RUN npm run build && test -f dist/workflow-bundle.js && test -f dist/workflow-bu
 FROM toolchain AS prod-deps
 ARG BETTER_SQLITE3_NODE26
 COPY package.json package-lock.json ./
+COPY packages ./packages
 RUN npm ci --omit=dev && npm install --no-save --omit=dev "better-sqlite3@${BETTER_SQLITE3_NODE26}" && npm cache clean --force
 
 FROM base AS runtime

@@ -43,7 +43,10 @@ export async function connectEventBus(
       logger.info({ nats: status.type, data: status.data }, 'NATS connection status');
   })();
   const jsm = await nc.jetstreamManager();
-  await ensureStream(jsm, stream, replicas, logger);
+  await ensureStream(jsm, stream, replicas, logger).catch(async (err: unknown) => {
+    await nc.close(); // a start that fails leaves no connection behind
+    throw err;
+  });
   return {
     nc,
     js: nc.jetstream(),
@@ -57,6 +60,37 @@ export async function connectEventBus(
 
 async function ensureStream(jsm: JetStreamManager, name: string, replicas: number, logger: Logger): Promise<void> {
   const subjects = [...ALL_SUBJECTS];
+  await createOrUpdateStream(jsm, name, subjects, replicas, logger).catch(async (err: unknown) => {
+    throw (await overlapOf(jsm, name, subjects)) ?? err;
+  });
+}
+
+/**
+ * JetStream lets one stream only capture a subject. When another stream has some of ours (a course
+ * service on nats-streaming-jetstream started first, with a cluster id other than NATS_STREAM), the
+ * error says which, and what to change, instead of NATS's bare "subjects overlap".
+ */
+async function overlapOf(jsm: JetStreamManager, name: string, subjects: string[]): Promise<Error | undefined> {
+  const taken: string[] = [];
+  for (const subject of subjects) {
+    const owner = await jsm.streams.find(subject).catch(() => undefined);
+    if (owner && owner !== name) taken.push(`${subject} (stream ${owner})`);
+  }
+  if (taken.length === 0) return undefined;
+  return new Error(
+    `Another NATS stream already captures ${taken.join(', ')}, and JetStream allows one stream per subject: ` +
+      `set NATS_STREAM to that stream's name (a course service names its stream after its cluster id), ` +
+      `or remove those subjects from it`,
+  );
+}
+
+async function createOrUpdateStream(
+  jsm: JetStreamManager,
+  name: string,
+  subjects: string[],
+  replicas: number,
+  logger: Logger,
+): Promise<void> {
   try {
     const info = await jsm.streams.info(name);
     const missing = subjects.filter((s) => !info.config.subjects.includes(s));
