@@ -1,5 +1,5 @@
 /**
- * The bench's settings, read once from the environment (README, "Performance"), and the log line
+ * The bench's settings, read once from the environment (docs/performance.md), and the log line
  * every part of it prints with. `BENCH_QUICK=1` runs every part at a small scale (CI: under 3 minutes).
  */
 const quick = process.env.BENCH_QUICK === '1';

@@ -1,4 +1,4 @@
-/** Prints each part's figures as the bench has always printed them (README, "Performance"). */
+/** Prints each part's figures as the bench has always printed them (docs/performance.md). */
 import { log } from './config';
 import type { Comparison, Creation } from './creation';
 import type { Rate } from './load';

@@ -20,7 +20,7 @@ export interface Steady {
 
 /**
  * How long after the last deadline the part waits for a backlog. 50/s is more than this machine
- * expires (README, "Performance"): the part runs last, and reports what was still missing then as
+ * expires (docs/performance.md): the part runs last, and reports what was still missing then as
  * late as it was (lower bounds), rather than wait minutes for a figure already far past its target.
  */
 const STEADY_PATIENCE_MS = 30_000;

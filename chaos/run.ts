@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- --seed N --minutes M --db sqlite|postgres`: a seeded, reproducible campaign
- * against the real servers (README, "Chaos"). It starts its own Temporal dev server, nats-server,
+ * against the real servers (docs/reliability.md). It starts its own Temporal dev server, nats-server,
  * database and the compiled API and worker on free ports; runs the workload (workload/) while the
  * faults (faults/) strike; lets the system settle (settle.ts); then the checker (check/) judges every
  * invariant of DESIGN.md against the database, the stream, Temporal and the workload's own ledger.

@@ -33,7 +33,7 @@ const ports = (min: number, max = min) =>
     );
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
-/** The script's own settings; the services' settings are README's table (ORDER_EXPIRATION_SECONDS, JWT_KEY, ...). */
+/** The script's own settings; the services' settings are docs/configuration.md (ORDER_EXPIRATION_SECONDS, JWT_KEY, ...). */
 const settings = z.object({
   /** One replica per port: two by default, as the cluster's tests run it (the scale-out bench runs one worker too). */
   CLUSTER_API_PORTS: ports(1, 8).default([3000, 3002]),

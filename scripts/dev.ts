@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     if (port === 0) continue;
     if (await isPortOpen(port)) {
       console.error(
-        `${c.red}Port ${port} (${what}) is already in use. Is another \`npm run dev\` running? Stop it, or set the port in the environment (README, "Configuration").${c.reset}`,
+        `${c.red}Port ${port} (${what}) is already in use. Is another \`npm run dev\` running? Stop it, or set the port in the environment (docs/configuration.md).${c.reset}`,
       );
       process.exit(1);
     }

@@ -45,7 +45,7 @@ export const outboxPublishFailures = new Counter({
 
 export const outboxSetAside = new Counter({
   name: 'orders_outbox_set_aside_total',
-  help: 'Outbox rows that NATS refused for good, set aside and never retried (README: "Events set aside"), by subject',
+  help: 'Outbox rows that NATS refused for good, set aside and never retried (docs/events.md, "Events set aside"), by subject',
   labelNames: ['subject'] as const,
   registers: [registry],
 });

@@ -169,7 +169,7 @@ export const WORKFLOW_TRACING_INTERCEPTORS = require.resolve(
 /**
  * The prebuilt bundle's twin without the workflow interceptors, written beside it by
  * scripts/bundle-workflows.ts and run by a worker with tracing off. The interceptors cost a third of
- * the workflow thread's CPU and most of a cached workflow's memory (README, "Performance") even with
+ * the workflow thread's CPU and most of a cached workflow's memory (docs/performance.md) even with
  * nothing to export; they add no workflow commands, so a history replays on either bundle.
  */
 export function untracedBundlePath(bundle: string): string {

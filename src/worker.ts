@@ -58,7 +58,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       (logs) => logs.flush(),
     );
     // Activities write events to the outbox; the relay of this process publishes them at once (or
-    // the relay of another worker, if its claim on the oldest rows runs: README, "Claiming").
+    // the relay of another worker, if its claim on the oldest rows runs: docs/events.md, "Claiming").
     const hooks = { ...orderMetrics, eventsWritten: () => relay.kick() };
     const store = resources.add('database', await openStore(config.database, logger, hooks), (s) => s.close());
     resources.add('outbox metrics', watchOutbox(store.outbox), (unwatch) => unwatch());

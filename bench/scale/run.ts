@@ -8,7 +8,7 @@
  * Every cluster is stopped on success, on an error and on SIGINT/SIGTERM.
  *
  * On one 2-core machine, every process shares the same cores: the curve shows what each shape
- * costs and where the time goes, not the throughput of more machines (README, "Performance").
+ * costs and where the time goes, not the throughput of more machines (docs/performance.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -20,7 +20,7 @@ export interface LaunchedCluster {
 }
 
 export interface LaunchOptions {
-  /** The script's and the services' settings (README's table, CLUSTER_HISTORY_SHARDS...). */
+  /** The script's and the services' settings (docs/configuration.md, CLUSTER_HISTORY_SHARDS...). */
   env: NodeJS.ProcessEnv;
   apis?: number;
   workers?: number;

@@ -36,7 +36,7 @@ export interface ClusterSettings {
   services: ServiceRunner;
   /** Each process's output in `<dataDir>/logs/<name>.log`, or only kept for a failed start's error. */
   logs: 'files' | 'ignore';
-  /** More settings for the API and the worker (README's configuration table); the cluster's own win. */
+  /** More settings for the API and the worker (docs/configuration.md); the cluster's own win. */
   serviceEnv?: Record<string, string>;
 }
 

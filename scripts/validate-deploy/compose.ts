@@ -42,7 +42,7 @@ function checkRefusesWithoutRequiredVariables(report: Report): void {
   try {
     required = requiredConfigVariables();
   } catch (error) {
-    report.fail('docker-compose.yml: refuses to run without the variables src/config.ts requires', [messageOf(error)]);
+    report.fail('docker-compose.yml: refuses to run without the variables src/config/ requires', [messageOf(error)]);
     return;
   }
   for (const name of required) {

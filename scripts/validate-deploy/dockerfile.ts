@@ -56,7 +56,7 @@ function dockerfileProblems(): string[] {
   return problems;
 }
 
-/** The runtime stage's ENV, as src/config.ts reads it, must point the worker at the prebuilt bundle. */
+/** The runtime stage's ENV, as src/config/ reads it, must point the worker at the prebuilt bundle. */
 function runtimeConfigurationProblems(runtimeStage: string): string[] {
   let bundle: string | undefined;
   try {

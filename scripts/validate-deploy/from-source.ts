@@ -15,7 +15,7 @@ export function requiredConfigVariables(): string[] {
     if (!(error instanceof ConfigError)) throw error;
     // ConfigError lists one `  - NAME: reason` line per invalid variable.
     const names = [...error.message.matchAll(/^\s*- ([A-Z][A-Z0-9_]*):/gm)].map((match) => match[1]!);
-    if (names.length === 0) throw new Error(`src/config.ts: no variable names in its error: ${error.message}`);
+    if (names.length === 0) throw new Error(`src/config/: no variable names in its error: ${error.message}`);
     return [...new Set(names)];
   }
   return [];
@@ -32,7 +32,7 @@ export const PLACEHOLDER = 'validate-only';
 export function workflowBundleUnder(environment: Readonly<Record<string, string>>): string | undefined {
   const required = Object.fromEntries(requiredConfigVariables().map((name) => [name, PLACEHOLDER]));
   // A Temporal profile file that does not exist: a developer's own profile (certificate paths of
-  // their machine) must not take part. Temporal's envconfig name, not one of src/config.ts.
+  // their machine) must not take part. Temporal's envconfig name, not one of src/config/.
   const noProfileFile = { TEMPORAL_CONFIG_FILE: path.join(os.tmpdir(), 'validate-deploy-no-such-dir', 'none.toml') };
   return loadConfig({ ...required, ...noProfileFile, ...environment }).workflowBundle;
 }

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Events } from 'nats';
 import type { Logger } from '../logger';
-import { eventsPublished, outboxPruned, outboxPublishFailures, outboxSetAside } from '../metrics';
-import type { OutgoingEvent } from '../orders/catalogue';
-import type { OutboxStore, PendingEvent } from '../store/outbox';
+import { outboxPublishFailures } from '../metrics';
+import type { OutboxStore } from '../store/outbox';
 import { publishEvent, type EventBus } from './jetstream';
 import { OutboxMarks } from './outbox-marks';
-import { describeRefusal, refusedForGood } from './publish-errors';
+import { OutboxPruner } from './outbox-pruner';
+import { OutboxPublisher, type Publish } from './outbox-publisher';
 
-/** Publishes one event; `trace`, when the row has one, is the trace it was written in. */
-export type Publish = (event: OutgoingEvent & Pick<PendingEvent, 'trace'>) => Promise<unknown>;
+export type { Publish } from './outbox-publisher';
 
 export interface RelayOptions {
   /** How often it looks for events that other processes wrote (its own writes kick it at once). */
@@ -46,8 +45,6 @@ export function startOutboxRelay(
   return relay;
 }
 
-/** Deleted per statement: a short write, between which events go on being published. */
-const PRUNE_BATCH = 500;
 /** Rows claimed at a time. */
 const CLAIM_BATCH = 100;
 
@@ -70,26 +67,30 @@ export class OutboxRelay {
   private woken = false;
   private stopped = false;
   private failures = 0;
-  private nextPruneAt = 0;
   private readonly pollMs: number;
   private readonly backoffMs: { first: number; max: number };
-  private readonly retentionMs: number;
-  private readonly pruneEveryMs: number;
   private readonly marks: OutboxMarks;
+  private readonly publisher: OutboxPublisher;
+  private readonly pruner: OutboxPruner;
   private readonly claimMs: number;
   readonly relayId: string;
 
   constructor(
     private readonly outbox: Pick<OutboxStore, 'claim' | 'release' | 'markPublished' | 'setAside' | 'prunePublished'>,
-    private readonly publish: Publish,
+    publish: Publish,
     private readonly logger: Logger,
     options: RelayOptions = {},
   ) {
     this.pollMs = options.pollMs ?? 100;
     this.backoffMs = options.backoffMs ?? { first: this.pollMs * 2, max: 30_000 };
-    this.retentionMs = options.retentionMs ?? 24 * 3600_000;
-    this.pruneEveryMs = options.pruneEveryMs ?? 60_000;
     this.marks = new OutboxMarks(outbox);
+    this.publisher = new OutboxPublisher(outbox, publish, this.marks, logger);
+    this.pruner = new OutboxPruner(
+      outbox,
+      logger,
+      options.retentionMs ?? 24 * 3600_000,
+      options.pruneEveryMs ?? 60_000,
+    );
     this.claimMs = options.claimMs ?? 30_000;
     this.relayId = options.relayId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
@@ -145,7 +146,7 @@ export class OutboxRelay {
           for (const event of events) {
             if (this.marks.failed) break; // the database is down: the back-off takes over
             if (Date.now() >= publishUntil) break; // claimed again, for a new lease, before going on
-            await this.relay(event);
+            await this.publisher.publishRow(event);
           }
         } finally {
           await this.marks.settled(); // every ack marked before the outbox is read again
@@ -153,7 +154,7 @@ export class OutboxRelay {
       }
       if (this.failures > 0) this.logger.info({ after: this.failures }, 'event bus reachable again; outbox drained');
       this.failures = 0;
-      await this.prune();
+      await this.pruner.prune();
       if (this.again) delay = 0;
     } catch (err) {
       this.failures += 1;
@@ -165,39 +166,5 @@ export class OutboxRelay {
       await this.outbox.release(this.relayId).catch(() => undefined);
     }
     this.schedule(delay);
-  }
-
-  /** Publishes one row and has it marked at once; a row NATS refuses for good is set aside instead. */
-  private async relay(event: PendingEvent): Promise<void> {
-    const ctx = { outboxId: event.id, subject: event.subject, msgId: event.msgId.slice(0, 200) };
-    try {
-      await this.publish(event);
-    } catch (err) {
-      if (!refusedForGood(err)) throw err;
-      await this.outbox.setAside(event.id, describeRefusal(err), new Date().toISOString());
-      outboxSetAside.inc({ subject: event.subject });
-      this.logger.error({ ...ctx, err }, 'outbox: NATS refused this event for good; set aside, the next ones go on');
-      return;
-    }
-    await this.marks.add(event.id);
-    eventsPublished.inc({ subject: event.subject });
-    this.logger.info(ctx, 'event published');
-  }
-
-  /** Once in a while, when the outbox is drained: published rows past the retention, a batch per round. */
-  private async prune(): Promise<void> {
-    if (Date.now() < this.nextPruneAt) return;
-    const before = new Date(Date.now() - this.retentionMs).toISOString();
-    try {
-      const deleted = await this.outbox.prunePublished(before, PRUNE_BATCH);
-      outboxPruned.inc(deleted);
-      // A full batch: more are due, next round (events published first); else not before the next period.
-      if (deleted < PRUNE_BATCH) this.nextPruneAt = Date.now() + this.pruneEveryMs;
-      if (deleted > 0) this.logger.debug({ deleted, before }, 'outbox: published rows pruned');
-    } catch (err) {
-      // Pruning can wait; publishing must not back off because of it.
-      this.nextPruneAt = Date.now() + this.pruneEveryMs;
-      this.logger.warn({ err }, 'outbox: could not prune published rows; will try again later');
-    }
   }
 }

@@ -3,8 +3,8 @@ import type { Payment } from './order';
 /**
  * The event catalogue: every subject this service publishes or consumes, with its payload.
  * Subjects and payloads are exactly those the other services of the ticketing system use
- * (DESIGN.md, "Events"); `payment:rejected`, `order:updated` and `order:expiring` are this service's additions
- * (README, "Events").
+ * (docs/contract.md); `payment:rejected`, `order:updated` and `order:expiring` are this service's additions
+ * (docs/events.md).
  * The events that each change of an order causes are built in events.ts.
  * Code imports these constants, never string literals. What arrives from the other services is
  * validated at the edge, by events/incoming.ts.

@@ -101,7 +101,7 @@ export interface OrderRecord {
   /**
    * Left by an expiry that found no order (the API stopped between starting the workflow and
    * recording the order): it takes the id, so a late insert fails instead of creating an order
-   * that no workflow would end (README, invariant 1).
+   * that no workflow would end (docs/reliability.md, invariant 1).
    */
   tombstone: boolean;
 }

@@ -6,12 +6,13 @@ import {
   OrderExpiredBeforeRecordedError,
   TicketAlreadyReservedError,
 } from '../orders/errors';
-import { ACTIVE_STATUSES, type ActiveHolds, type Order, type OrderEnding, type OrderRecord } from '../orders/order';
+import { ACTIVE_STATUSES, type ActiveHolds, type Order, type OrderEnding } from '../orders/order';
 import type { OrderRepository } from '../orders/ports';
 import type { OrderUpdate } from '../orders/transitions';
 import { isUniqueViolation } from './driver-errors';
+import { ordersWithTicket, toOrder, toRecord, toRow } from './order-rows';
 import { appendToOutbox } from './outbox';
-import type { DatabaseKind, Db, OrderTable } from './schema';
+import type { DatabaseKind, Db } from './schema';
 import { inTransaction, type Trx } from './transactions';
 
 /** What the store tells its process after a commit. */
@@ -37,12 +38,12 @@ export class OrderStore implements OrderRepository {
   ) {}
 
   async find(id: string): Promise<Order | undefined> {
-    const row = await this.withTicket().where('orders.id', '=', id).executeTakeFirst();
+    const row = await ordersWithTicket(this.db).where('orders.id', '=', id).executeTakeFirst();
     return row && toOrder(row);
   }
 
   async listByUser(userId: string): Promise<Order[]> {
-    const rows = await this.withTicket()
+    const rows = await ordersWithTicket(this.db)
       .where('orders.user_id', '=', userId)
       .orderBy('orders.created_at')
       .orderBy('orders.id')
@@ -82,24 +83,6 @@ export class OrderStore implements OrderRepository {
     if (change.insert && !change.insert.tombstone) this.hooks.orderPlaced?.(change.insert.id);
     // Only the change that ends an order carries its ending: a retry that finds it ended does not count.
     if (change.update?.ending) this.hooks.orderEnded?.(change.update.ending, change.update.orderId);
-  }
-
-  private withTicket() {
-    return this.db
-      .selectFrom('orders')
-      .innerJoin('tickets', 'tickets.id', 'orders.ticket_id')
-      .where('orders.tombstone', '=', 0)
-      .select([
-        'orders.id as id',
-        'orders.user_id as userId',
-        'orders.status as status',
-        'orders.expires_at as expiresAt',
-        'orders.version as version',
-        'tickets.id as ticketId',
-        'tickets.title as ticketTitle',
-        'tickets.price as ticketPrice',
-        'tickets.version as ticketVersion',
-      ]);
   }
 }
 
@@ -151,54 +134,3 @@ async function update(trx: Trx, u: OrderUpdate): Promise<void> {
     .executeTakeFirst();
   if (result.numUpdatedRows !== 1n) throw new ConcurrentChangeError(u.orderId);
 }
-
-type OrderRow = Awaited<ReturnType<ReturnType<OrderStore['withTicket']>['executeTakeFirstOrThrow']>>;
-
-function toOrder(row: OrderRow): Order {
-  return {
-    id: row.id,
-    userId: row.userId,
-    status: row.status,
-    expiresAt: row.expiresAt,
-    version: Number(row.version),
-    ticket: {
-      id: row.ticketId,
-      title: row.ticketTitle,
-      price: Number(row.ticketPrice),
-      version: Number(row.ticketVersion),
-    },
-  };
-}
-
-/** A row as the store reads and writes it; `reservation_exempt` is only ever set by migration 0009. */
-type StoredOrder = {
-  [K in Exclude<keyof OrderTable, 'reservation_exempt'>]: K extends 'tombstone' | 'extensions' ? number : OrderTable[K];
-};
-
-const toRecord = (row: StoredOrder): OrderRecord => ({
-  id: row.id,
-  userId: row.user_id,
-  ticketId: row.ticket_id,
-  status: row.status,
-  expiresAt: row.expires_at,
-  version: Number(row.version),
-  paymentId: row.payment_id,
-  createdAt: row.created_at,
-  extensions: Number(row.extensions),
-  ending: row.ending ?? null,
-  tombstone: Number(row.tombstone) === 1,
-});
-
-const toRow = (record: OrderRecord): StoredOrder => ({
-  id: record.id,
-  user_id: record.userId,
-  ticket_id: record.ticketId,
-  status: record.status,
-  expires_at: record.expiresAt,
-  version: record.version,
-  payment_id: record.paymentId,
-  created_at: record.createdAt,
-  extensions: record.extensions,
-  ending: record.ending,
-  tombstone: record.tombstone ? 1 : 0,
-});

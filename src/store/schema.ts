@@ -19,7 +19,7 @@ export interface OrderTable {
   version: number;
   payment_id: string | null;
   created_at: string;
-  /** 1 for the record an expiry leaves when the API never recorded the order (see README, invariant 1). */
+  /** 1 for the record an expiry leaves when the API never recorded the order (docs/reliability.md, invariant 1). */
   tombstone: Generated<number>;
   /** How many times the hold was extended (0 for orders recorded before extensions existed). */
   extensions: Generated<number>;
@@ -36,13 +36,13 @@ export interface OutboxTable {
   data: string;
   created_at: string;
   published_at: string | null;
-  /** Set when NATS refused the row for good: the relay skips it (README, "Events set aside"). */
+  /** Set when NATS refused the row for good: the relay skips it (docs/events.md, "Events set aside"). */
   failed_at: Generated<string | null>;
   failure: Generated<string | null>;
   /** The W3C trace context the event was written in (tracing on), published as its NATS headers. */
   traceparent: Generated<string | null>;
   tracestate: Generated<string | null>;
-  /** The relay that claimed the row to publish it, and until when (README, "Claiming"). */
+  /** The relay that claimed the row to publish it, and until when (docs/events.md, "Claiming"). */
   claimed_by: Generated<string | null>;
   claimed_until: Generated<string | null>;
 }

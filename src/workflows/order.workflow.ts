@@ -62,8 +62,8 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   let cancelledByUser = false;
   let waiting = true; // until an ending starts: no extension after that
   let extending = false; // an extension's activity is in flight
-  // Added while orders were in flight: a workflow that started before it sends no reminder (README,
-  // "Changing the workflow safely"); decided once, at the start, so it never changes course midway.
+  // Added while orders were in flight: a workflow that started before it sends no reminder
+  // (docs/changing-the-workflow.md); decided once, at the start, so it never changes course midway.
   const reminderMs = patched(EXPIRING_REMINDER_PATCH)
     ? (order.expiringReminderSeconds ?? DEFAULT_EXPIRING_REMINDER_SECONDS) * 1000
     : 0;

@@ -20,8 +20,8 @@ export const orderIdFromWorkflowId = (workflowId: string): string => {
 };
 
 /**
- * `patched()` ids, one per change to the workflow's steps made while orders were in flight (README,
- * "Changing the workflow safely"). Never reused: a recorded marker names its change for good.
+ * `patched()` ids, one per change to the workflow's steps made while orders were in flight
+ * (docs/changing-the-workflow.md). Never reused: a recorded marker names its change for good.
  */
 export const EXPIRING_REMINDER_PATCH = 'order-expiring-reminder';
 

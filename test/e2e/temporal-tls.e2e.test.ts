@@ -1,6 +1,6 @@
 /**
  * Reaching a Temporal cluster over mutual TLS, or Temporal Cloud with an API key, by configuration
- * alone (README, "Configuration"; docs/deploy.md). The cluster here is the run's dev server behind
+ * alone (docs/configuration.md, docs/deploy.md). The cluster here is the run's dev server behind
  * a front that answers for another host name with a certificate of a private CA (made with openssl
  * for the test): a TLS front that requires a client certificate, as a cluster's ingress does, or a
  * gRPC front that requires `authorization: Bearer <API key>` on every call, as Temporal Cloud does.

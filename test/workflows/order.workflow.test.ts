@@ -120,8 +120,7 @@ const payment = (orderId: string) => ({ id: newId(), orderId, stripeId: `ch_${ne
 /**
  * Saves the run's history for the replay test when RECORD_HISTORIES=1 (npm run record-histories),
  * unless it is there already: a recorded history stands for the workflows that the code of its day
- * started, and must keep replaying while any of them may still run (README, "Changing the workflow
- * safely"). Delete a file to record it again.
+ * started, and must keep replaying while any of them may still run (docs/changing-the-workflow.md). Delete a file to record it again.
  */
 async function record(name: string, handle: WorkflowHandle): Promise<void> {
   if (process.env.RECORD_HISTORIES !== '1') return;
@@ -671,7 +670,7 @@ describe('reminding the holder before the deadline (order:expiring)', () => {
   });
 });
 
-describe('changing the workflow while orders are in flight (patched, README "Changing the workflow safely")', () => {
+describe('changing the workflow while orders are in flight (patched, docs/changing-the-workflow.md)', () => {
   let v1: WorkflowBundleWithSourceMap;
   beforeAll(async () => {
     // The code from before order:expiring, frozen: what the workers ran when these orders started.

@@ -4,7 +4,7 @@
  * current workflow code. Orders sleep for minutes while new versions deploy, so a change to the
  * workflow's steps needs `patched()`, or this test fails: the last test shows it does.
  * Histories are kept, never re-recorded: each stands for the workflows that the code of its day
- * started. `npm run record-histories` adds the missing ones (README, "Changing the workflow safely").
+ * started. `npm run record-histories` adds the missing ones (docs/changing-the-workflow.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
