@@ -14,7 +14,9 @@
 # Only with --cluster, the full Temporal server as separate services on PostgreSQL (scripts/lib/temporal-cluster.ts):
 #   .tools/temporal-server   temporal-server, temporal-sql-tool, temporal-ui-server and the SQL schema, built
 #                            from the Go module proxy (needs Go; about 3 min and 2 GB the first time, then a relink)
-# Usage: scripts/setup.sh [--runtime | --tracing | --bench | --test | --deploy | --cluster]   (default: --test, which includes --runtime and --tracing)
+# Only with --image (npm run image, and so npm run test:image):
+#   /usr/sbin/dockerd     Debian's docker.io, the Docker engine (apt-get, only as root; some machines have only the client)
+# Usage: scripts/setup.sh [--runtime | --tracing | --bench | --test | --deploy | --cluster | --image]   (default: --test, which includes --runtime and --tracing)
 # Each step is skipped in milliseconds when its stamp matches its pinned inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -125,6 +127,8 @@ apt_package() {
 }
 
 docker_compose() { apt_package docker-compose docker-compose "the deployment validator"; }
+# The Docker engine for npm run image and the image suite: some machines have only the docker client.
+docker_engine() { apt_package dockerd docker.io "the Docker engine that npm run image builds with"; }
 
 deploy_linters() {
   local bin=$TOOLS/venv/bin
@@ -244,6 +248,7 @@ case "$mode" in
     skaffold_binary
     ;;
   --cluster) temporal_server ;;
+  --image) docker_engine ;;
   *) # --test, or everything
     test_server
     fuzzer

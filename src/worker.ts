@@ -85,6 +85,7 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
         ...(tracing ? { plugins: [tracing.plugin] } : {}),
       }),
       config.temporal.taskQueue,
+      { callTimeoutMs: config.temporal.callTimeoutMs },
     );
     const worker = await Worker.create({
       // Tracing: activities and workflows continue the trace their caller sent; the plugin adds the

@@ -46,7 +46,7 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
      */
     async extendHold(order: Pick<NewOrder, 'orderId' | 'ticket'>, extension: number, policy: HoldPolicy | undefined) {
       requireId(order.orderId, 'orderId');
-      return final(() => orders.apply(extendHold(order, extension, policy)));
+      return final(() => orders.apply(extendHold(order, extension, policy, now().toISOString())));
     },
 
     /**

@@ -3,6 +3,7 @@ import {
   ConcurrentChangeError,
   HoldLimitReachedError,
   HoldExtensionLimitError,
+  HoldLapsedError,
   NotOrderOwnerError,
   OrderNotActiveError,
   OrderCompleteError,
@@ -64,13 +65,14 @@ export function toHttpError(err: unknown): AppError | undefined {
     return new BadRequestError(err.message);
   }
   // An extension that the order's state refuses: it has ended (or is ending), or reached its limit.
-  if (err instanceof OrderNotActiveError || err instanceof HoldExtensionLimitError)
+  if (err instanceof OrderNotActiveError || err instanceof HoldExtensionLimitError || err instanceof HoldLapsedError)
     return new ConflictError(err.message);
   // A lost race or a database that is down or busy: nothing was written, and a retry may succeed.
   if (err instanceof ConcurrentChangeError || isTransientDatabaseError(err)) {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');
   }
-  if (err instanceof RetryLaterError) return new ServiceUnavailableError(err.message);
+  // Its public words only: the dependency's own (hosts, addresses, credentials) stay in the log.
+  if (err instanceof RetryLaterError) return new ServiceUnavailableError(err.publicMessage);
   return fromRequestParsing(err);
 }
 

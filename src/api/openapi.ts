@@ -39,6 +39,11 @@ const idempotencyKey = {
     'Makes the creation safe to retry: the same key, user and body within 24 h returns the first answer (status and body, with `Idempotent-Replayed: true`) and creates nothing new. A UUID is a good key.',
   schema: { type: 'string', pattern: '^"?[\\x21-\\x7e]{1,255}"?$' },
 };
+const extensionKey = {
+  ...idempotencyKey,
+  description:
+    'Makes the extension safe to retry: the same key and user for the same order is the same extension (its Temporal update), made once; a retry gets its outcome again. Without it, each request is another extension.',
+};
 const orderId = {
   name: 'orderId',
   in: 'path',
@@ -134,14 +139,22 @@ export function openApiDocument(): Record<string, unknown> {
           operationId: 'extendOrderHold',
           summary:
             'Extend the hold: expiresAt moves by ORDER_EXTENSION_SECONDS, version + 1, order:updated is published; at most MAX_HOLD_EXTENSIONS times',
+          parameters: [extensionKey],
           responses: {
-            200: { description: 'The order, with its new expiresAt and version', ...body(ref('Order')) },
+            200: {
+              description:
+                'The order, with its new expiresAt and version (for a retried Idempotency-Key, as it is now)',
+              ...body(ref('Order')),
+            },
+            400: error('A malformed Idempotency-Key (`field: "Idempotency-Key"`)'),
             401: error("Not authorized, also for another user's order"),
             404: error('Order not found'),
             409: error(
               'The hold cannot be extended: the order has ended or is ending (`Order is already cancelled`), or the limit is reached',
             ),
-            503: unavailable,
+            503: error(
+              'The database or Temporal is unavailable, or Temporal did not answer within TEMPORAL_CALL_TIMEOUT_MS: the hold may still be extended; retry with the same Idempotency-Key',
+            ),
           },
         },
       },

@@ -48,8 +48,9 @@ export function ordersRouter(orders: OrderService, idempotency: IdempotentOrders
     res.json(await orders.getOrder(req.currentUser!.id, req.params.orderId));
   });
 
+  // An Idempotency-Key makes a retried extension the same one (its Temporal update id): extended once.
   router.post('/api/orders/:orderId/extend', async (req, res) => {
-    res.json(await orders.extendHold(req.currentUser!.id, req.params.orderId));
+    res.json(await orders.extendHold(req.currentUser!.id, req.params.orderId, idempotencyKeyOf(req)));
   });
 
   router.delete('/api/orders/:orderId', async (req, res) => {

@@ -56,7 +56,7 @@ export interface RateLimitOptions {
 /** The limits over the service's database (already migrated: the table is 0005's); a limit of 0 is off. */
 export function openRateLimits({ database, perUserPerMinute, perIpPerMinute, logger }: RateLimitOptions): RateLimits {
   if (perUserPerMinute === 0 && perIpPerMinute === 0) return noRateLimits;
-  const store = database.kind === 'postgres' ? postgresStore(database.url, logger) : sqliteStore(database.file, logger);
+  const store = database.kind === 'postgres' ? postgresStore(database, logger) : sqliteStore(database.file, logger);
   const warnings = new RepeatedWarnings(({ repeated, last }) =>
     logger.warn({ repeated, last }, 'rate-limit store failures repeated; requests were counted in memory'),
   );
@@ -187,8 +187,8 @@ async function whileBusy<T>(logger: Logger, attempt: () => Promise<T>): Promise<
 }
 
 /** A small pool of its own, with the store's guards: a dropped connection is a failed count, never a crash. */
-function postgresStore(url: string, logger: Logger): Store {
-  const pool = guardedPool(url, 4, logger, 'rate-limit PostgreSQL');
+function postgresStore({ url, timeouts }: Config['database'] & { kind: 'postgres' }, logger: Logger): Store {
+  const pool = guardedPool(url, 4, logger, 'rate-limit PostgreSQL', timeouts);
   return {
     limiter: (keyPrefix, points) =>
       new RateLimiterPostgres({ storeClient: pool, storeType: 'pool', ...tableOptions(keyPrefix, points) }),

@@ -58,7 +58,9 @@ export function startApi(config: Config, logger: Logger, options: ApiOptions = {
     const orders = new OrderService({
       orders: store.orders,
       tickets: store.tickets,
-      workflows: temporalOrderWorkflows(client, config.temporal.taskQueue),
+      workflows: temporalOrderWorkflows(client, config.temporal.taskQueue, {
+        callTimeoutMs: config.temporal.callTimeoutMs,
+      }),
       expirationSeconds: config.orderExpirationSeconds,
       maxActiveOrdersPerUser: config.maxActiveOrdersPerUser,
       holdPolicy: config.holdPolicy,

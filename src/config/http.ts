@@ -6,13 +6,17 @@ const perMinute = z.coerce.number().int().min(0).max(1_000_000);
 
 /** Express's `trust proxy`: true/false, a hop count, or a comma-separated list of addresses, subnets and names. */
 export type TrustProxy = boolean | number | string;
-export const DEFAULT_TRUST_PROXY = 'loopback, linklocal, uniquelocal';
+/**
+ * No proxy is trusted unless the operator names one: a private-range default would believe a
+ * forged X-Forwarded-For from any container or pod beside the service, past the per-IP limit.
+ */
+export const DEFAULT_TRUST_PROXY: TrustProxy = false;
 
 const trustProxy = z
   .string()
   .trim()
   .min(1)
-  .default(DEFAULT_TRUST_PROXY)
+  .default(String(DEFAULT_TRUST_PROXY))
   .transform((v): TrustProxy => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
   .superRefine((value, ctx) => {
     try {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config-error';
-import { databaseVariables } from './database';
+import { databaseVariables, postgresTimeouts, type PostgresTimeouts } from './database';
 import { httpVariables, type TrustProxy } from './http';
 import { loggingVariables, type LogLevel } from './logging';
 import { natsVariables } from './nats';
@@ -13,8 +13,9 @@ import { tracingConfig, tracingVariables, type TracingConfig } from './tracing';
 
 export { ConfigError } from './config-error';
 export { DEFAULT_TRUST_PROXY, type TrustProxy } from './http';
+export { DEFAULT_POSTGRES_TIMEOUTS, type PostgresTimeouts } from './database';
 export type { LogLevel } from './logging';
-export type { TemporalConfig } from './temporal';
+export { DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, type TemporalConfig } from './temporal';
 export type { TracingConfig } from './tracing';
 
 /**
@@ -45,7 +46,8 @@ export type Config = Readonly<{
   jwtKey: string;
   nats: { url: string; stream: string; streamReplicas: number };
   temporal: TemporalConfig;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /** PostgreSQL's `timeouts`: loadConfig always sets them; a store opened without them gets the defaults. */
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; timeouts?: PostgresTimeouts };
   orderExpirationSeconds: number;
   /** The hold limit: a user's active orders at once. */
   maxActiveOrdersPerUser: number;
@@ -85,7 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nats: { url: e.NATS_URL, stream: e.NATS_STREAM, streamReplicas: e.NATS_STREAM_REPLICAS },
     temporal: temporalConfig(env, e),
     database: e.DATABASE_URL
-      ? { kind: 'postgres' as const, url: e.DATABASE_URL }
+      ? { kind: 'postgres' as const, url: e.DATABASE_URL, timeouts: postgresTimeouts(e) }
       : { kind: 'sqlite' as const, file: path.resolve(e.DATA_DIR, 'orders.sqlite') },
     orderExpirationSeconds: e.ORDER_EXPIRATION_SECONDS,
     maxActiveOrdersPerUser: e.MAX_ACTIVE_ORDERS_PER_USER,

@@ -13,7 +13,13 @@ export const temporalVariables = z.object({
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   /** A prebuilt workflow bundle (production); unset, the worker bundles src/workflows at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /** Each start, update, signal and terminate of an order's workflow gets this long; past it, 503. */
+  TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
+
+/** TEMPORAL_CALL_TIMEOUT_MS's default, for adapters made without the config (tests, the bench). */
+export const DEFAULT_TEMPORAL_CALL_TIMEOUT_MS: number =
+  temporalVariables.shape.TEMPORAL_CALL_TIMEOUT_MS.parse(undefined);
 
 export interface TemporalConfig {
   /** What NativeConnection.connect takes: address, TLS (files already read), API key, gRPC metadata. */
@@ -23,6 +29,8 @@ export interface TemporalConfig {
   maxCachedWorkflows: number;
   /** The worker's SDK metrics on this port's /metrics (the Rust core's Prometheus exporter); 0: off. */
   metricsPort: number;
+  /** The deadline of each call to an order's workflow (start, update, signal, terminate). */
+  callTimeoutMs: number;
   uiUrl: string;
   /** How the connection is made, in words, for logs and for the error when it fails. */
   description: string;
@@ -34,6 +42,7 @@ export function temporalConfig(env: NodeJS.ProcessEnv, e: z.infer<typeof tempora
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
     metricsPort: e.TEMPORAL_METRICS_PORT,
+    callTimeoutMs: e.TEMPORAL_CALL_TIMEOUT_MS,
     uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
   };
 }

@@ -73,6 +73,16 @@ export class OrderNotActiveError extends OrderRuleError {
   }
 }
 
+/**
+ * The order's deadline has passed: it is expiring, even if its workflow has not acted yet (a worker
+ * that was down or behind). Payments published since were judged late, so the hold cannot come back.
+ */
+export class HoldLapsedError extends OrderRuleError {
+  constructor(expiresAt: string) {
+    super(`The hold lapsed at ${expiresAt}: the order is expiring and can no longer be extended`);
+  }
+}
+
 /** The order's hold was extended as many times as its policy allows. */
 export class HoldExtensionLimitError extends OrderRuleError {
   constructor(maxExtensions: number) {
@@ -91,12 +101,26 @@ export class InvalidTransitionError extends OrderRuleError {
   }
 }
 
-/** Nothing was changed, and the same request may succeed later: a dependency is down, busy or raced. */
+/**
+ * Nothing was changed, and the same request may succeed later: a dependency is down, busy or raced.
+ * `message` is for the logs, and may quote the dependency's error (its `cause`: ` (<its message>)`),
+ * which can name hosts, addresses, users or credentials; `publicMessage`, for clients, never does.
+ */
 export class RetryLaterError extends Error {
+  readonly publicMessage: string;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
+    this.publicMessage = withoutQuotedCause(message, options?.cause);
   }
+}
+
+/** ` (<the cause's message>)` becomes ` (the cause is logged)`; a sentence of our own if its words remain. */
+function withoutQuotedCause(message: string, cause: unknown): string {
+  const quoted = (cause as { message?: unknown } | undefined)?.message;
+  if (typeof quoted !== 'string' || quoted.trim() === '') return message;
+  const replaced = message.split(` (${quoted})`).join(' (the cause is logged)');
+  return replaced.includes(quoted) ? 'A dependency is busy or unavailable; try again' : replaced;
 }
 
 /** Another writer changed the order between our read and our write; a retry re-reads it. */

@@ -121,13 +121,17 @@ export class OrderService {
   /**
    * POST …/extend: the order's workflow decides (its validator: active, under the limit of the
    * policy the order was placed with), moves the deadline in the database and its timer. The
-   * answer is the order as recorded after it.
+   * answer is the order as recorded after it. With an `idempotencyKey`, the same request again
+   * (a retry after a lost answer) is the same extension: once, and its outcome again.
    */
-  async extendHold(userId: string, orderId: string): Promise<Order> {
+  async extendHold(userId: string, orderId: string, idempotencyKey?: string): Promise<Order> {
     const order = await this.getOrder(userId, orderId);
     // A fast refusal; the workflow and the database decide (a payment may be racing this).
     if (!isActive(order.status)) throw new OrderNotActiveError(order.status);
-    await this.deps.workflows.extendHold(orderId);
+    await this.deps.workflows.extendHold(
+      orderId,
+      idempotencyKey === undefined ? undefined : { userId, idempotencyKey },
+    );
     const extended = await this.deps.orders.find(orderId);
     if (!extended) throw new OrderNotFoundError();
     this.deps.logger.info({ orderId, userId, expiresAt: extended.expiresAt }, 'order hold extended');

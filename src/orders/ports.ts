@@ -25,6 +25,12 @@ export interface TicketLookup {
   findForOrder(ticketId: string): Promise<{ ticket: Ticket; reserved: boolean } | undefined>;
 }
 
+/** Who asks for an extension, and the Idempotency-Key that makes their retries one extension. */
+export interface ExtensionRequest {
+  userId: string;
+  idempotencyKey: string;
+}
+
 /** The Temporal side of an order (temporal/order-workflows.ts implements it). */
 export interface OrderWorkflows {
   /**
@@ -39,9 +45,10 @@ export interface OrderWorkflows {
   /**
    * Asks the order's workflow for more time (a Temporal update): it moves the deadline in the
    * database and its timer. Refused with OrderNotActiveError (ending or ended) or
-   * HoldExtensionLimitError; RetryLaterError when Temporal cannot answer now.
+   * HoldExtensionLimitError; RetryLaterError when Temporal cannot answer now. With a `request`,
+   * the same request again (a client's retry) extends once and gets the first outcome.
    */
-  extendHold(orderId: string): Promise<void>;
+  extendHold(orderId: string, request?: ExtensionRequest): Promise<void>;
   /** Hands a payment to the order's workflow; false when the workflow has already ended. */
   signalPayment(payment: Payment): Promise<boolean>;
 }

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { Pool } from 'pg';
-import type { Config } from '../config';
+import { Pool, type Client, type PoolClient } from 'pg';
+import { DEFAULT_POSTGRES_TIMEOUTS, type Config, type PostgresTimeouts } from '../config';
 import type { Logger } from '../logger';
 import { migrationProvider } from './migrations';
 import type { DatabaseKind, Db, Tables } from './schema';
@@ -11,7 +11,7 @@ import type { DatabaseKind, Db, Tables } from './schema';
 /** Opens the configured database: an embedded SQLite file by default, PostgreSQL for production. */
 export function openDatabase(database: Config['database'], log: Logger): { db: Db; kind: DatabaseKind } {
   if (database.kind === 'postgres') {
-    const pool = guardedPool(database.url, 10, log, 'PostgreSQL');
+    const pool = guardedPool(database.url, 10, log, 'PostgreSQL', database.timeouts);
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), kind: 'postgres' };
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });
@@ -29,20 +29,71 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
 }
 
 /**
- * A pg pool whose lost connections are failed queries, never a crashed process. The server may
- * drop an idle connection (restart, failover, pg_terminate_backend): pg reports that on the pool,
- * and an unheard 'error' event would crash the process; the pool has already discarded the client
- * and opens a fresh one for the next query. A connection that drops while checked out emits
- * 'error' on its client, where the pool does not listen: heard here, the query fails (and is
+ * PostgreSQL's migrations, over a connection of their own without the statement timeout: a
+ * migration, or the wait for another process's (migrateToLatest's lock), may outlast it.
+ */
+export function openMigrationDatabase(database: Config['database'] & { kind: 'postgres' }, log: Logger): Db {
+  const timeouts = { ...(database.timeouts ?? DEFAULT_POSTGRES_TIMEOUTS), statementMs: 0 };
+  const pool = guardedPool(database.url, 1, log, 'PostgreSQL (migrations)', timeouts);
+  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** How much longer than the server's statement_timeout the client waits for an answer (query_timeout). */
+const ANSWER_GRACE_MS = 1000;
+
+/**
+ * A pg pool whose lost connections are failed queries, never a crashed process, and whose waits
+ * all end (`timeouts`; a statementMs of 0: none): for a connection (connectionTimeoutMillis: a new
+ * one, or a free one of the pool), for a statement (the server's statement_timeout), and for its
+ * answer (query_timeout, a little later: a stalled network, where the server's cancel never arrives).
+ * The server may drop an idle connection (restart, failover, pg_terminate_backend): pg reports that
+ * on the pool, and an unheard 'error' event would crash the process; the pool has already discarded
+ * the client and opens a fresh one for the next query. A connection that drops while checked out
+ * emits 'error' on its client, where the pool does not listen: heard here, the query fails (and is
  * retried by its caller).
  */
-export function guardedPool(url: string, max: number, log: Logger, what: string): Pool {
-  const pool = new Pool({ connectionString: url, max });
+export function guardedPool(
+  url: string,
+  max: number,
+  log: Logger,
+  what: string,
+  { connectMs, statementMs }: PostgresTimeouts = DEFAULT_POSTGRES_TIMEOUTS,
+): Pool {
+  const pool = new Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: connectMs,
+    statement_timeout: statementMs,
+    query_timeout: statementMs && statementMs + ANSWER_GRACE_MS,
+  });
   pool.on('error', (err) => log.warn({ err }, `idle ${what} connection lost; the pool will reconnect`));
-  pool.on('connect', (client) =>
-    client.on('error', (err) => log.warn({ err }, `${what} connection lost while in use`)),
-  );
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log.warn({ err }, `${what} connection lost while in use`));
+    closeWhenAnswerLost(client, log, what);
+  });
   return pool;
+}
+
+/**
+ * A query without an answer by query_timeout leaves its connection in an unknown state: the statement
+ * may still run, or have run in a transaction whose ROLLBACK now queues behind it. Such a connection
+ * is closed at once (the server rolls back what it had open), never handed to another request.
+ */
+function closeWhenAnswerLost(client: PoolClient, log: Logger, what: string): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const watched = (...args: unknown[]): unknown => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if ((err as Error | undefined)?.message !== 'Query read timeout') return;
+        log.warn({ err }, `${what} did not answer in time; its connection is closed`);
+        // the pool's client is a Client (its types leave end out): with a query outstanding, it ends the socket at once
+        (client as unknown as Client).end().catch(() => {});
+      });
+    }
+    return result;
+  };
+  Object.assign(client, { query: watched });
 }
 
 /**

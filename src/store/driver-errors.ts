@@ -18,14 +18,18 @@ export function isUniqueViolation(err: unknown, on: 'ticket' | 'any'): boolean {
 
 /**
  * The database is down or busy: the same call may succeed later, and nothing was written.
- * PostgreSQL: class 08 (connection exception), 53 (insufficient resources), 57P (shutdown,
- * restart, "cannot connect now"); pg's own "Connection terminated" when the socket drops.
+ * PostgreSQL: class 08 (connection exception), 53 (insufficient resources), 57 (shutdown, restart,
+ * "cannot connect now", 57014 a statement past statement_timeout); pg's own when the socket drops
+ * ("Connection terminated", also past connectionTimeoutMillis), no connection is free in time, no
+ * answer comes within query_timeout, or a client so closed is used again.
  */
 const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
-const TRANSIENT_POSTGRES_CODE = /^(08|53|57P)/;
+const TRANSIENT_POSTGRES_CODE = /^(08|53|57)/;
+const TRANSIENT_PG_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect$|Query read timeout$|Client (was closed|has encountered a connection error) and is not queryable$)/;
 
 export function isTransientDatabaseError(err: unknown): boolean {
   const e = err as DriverError;
   if (e.code && (TRANSIENT_CODES.has(e.code) || TRANSIENT_POSTGRES_CODE.test(e.code))) return true;
-  return e.message?.startsWith('Connection terminated') === true;
+  return TRANSIENT_PG_MESSAGE.test(e.message ?? '');
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { migrateToLatest, openDatabase } from './database';
+import { migrateToLatest, openDatabase, openMigrationDatabase } from './database';
 import { IdempotencyStore } from './idempotency';
 import { OrderStore, type StoreHooks } from './orders';
 import { OutboxStore } from './outbox';
@@ -35,12 +35,16 @@ export function createStore(db: Db, kind: DatabaseKind, hooks: StoreHooks = {}):
 /** Opens the configured database, brings its schema up to date, and returns the store over it. */
 export async function openStore(database: Config['database'], logger: Logger, hooks: StoreHooks = {}): Promise<Store> {
   const { db, kind } = openDatabase(database, logger);
+  // PostgreSQL migrates over a connection of its own, without the statement timeout.
+  const migrating = database.kind === 'postgres' ? openMigrationDatabase(database, logger) : db;
   try {
-    const applied = await migrateToLatest(db, kind);
+    const applied = await migrateToLatest(migrating, kind);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
   } catch (err) {
     await db.destroy();
     throw err;
+  } finally {
+    if (migrating !== db) await migrating.destroy();
   }
   return createStore(db, kind, hooks);
 }

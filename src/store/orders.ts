@@ -67,9 +67,20 @@ export class OrderStore implements OrderRepository {
     return change.result;
   }
 
+  /**
+   * Reads the order, decides, writes: one step per order. A decision that writes only events (a
+   * reminder) has no version to condition on, so on PostgreSQL the read locks the row (FOR UPDATE):
+   * a command waits for one in flight and decides on the row it committed. SQLite's BEGIN IMMEDIATE
+   * already holds the write lock before the read.
+   */
   async apply<R>(command: Command<R>): Promise<R> {
     const change = await inTransaction(this.db, this.kind, async (trx) => {
-      const row = await trx.selectFrom('orders').selectAll().where('id', '=', command.orderId).executeTakeFirst();
+      const row = await trx
+        .selectFrom('orders')
+        .selectAll()
+        .where('id', '=', command.orderId)
+        .$if(this.kind === 'postgres', (q) => q.forUpdate())
+        .executeTakeFirst();
       const decided = command.decide(row && toRecord(row));
       await write(trx, this.kind, decided);
       return decided;

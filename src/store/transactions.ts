@@ -6,8 +6,8 @@ export type Trx = Kysely<Tables>;
 /**
  * One transaction on either engine. SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so
  * two processes (API and worker) queue on busy_timeout instead of failing to upgrade a read lock.
- * PostgreSQL: a plain transaction; each order update is conditional on the version it read, which
- * catches concurrent writers.
+ * PostgreSQL: a plain transaction (READ COMMITTED); OrderStore.apply locks the order's row as it
+ * reads it, and each order update is conditional on the version it read.
  */
 export function inTransaction<T>(db: Kysely<Tables>, kind: DatabaseKind, work: (trx: Trx) => Promise<T>): Promise<T> {
   if (kind === 'postgres') return db.transaction().execute(work);

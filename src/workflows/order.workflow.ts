@@ -80,8 +80,13 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   const refusal = (): OrderRuleError | undefined =>
     waiting
       ? extensionRefusal(
-          { status: state.status, extensions: (state.extensions ?? 0) + (extending ? 1 : 0) },
+          {
+            status: state.status,
+            extensions: (state.extensions ?? 0) + (extending ? 1 : 0),
+            expiresAt: state.expiresAt,
+          },
           order.holdPolicy,
+          Date.now(), // the workflow task's time: past the deadline when the timer fired unheard
         )
       : new OrderNotActiveError(state.status);
   setHandler(

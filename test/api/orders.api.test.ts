@@ -4,6 +4,7 @@
  * tests run the same routes against the real dev server.
  */
 import jwt from 'jsonwebtoken';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { pay } from '../../src/orders/decisions';
 import { RetryLaterError } from '../../src/orders/errors';
@@ -15,12 +16,14 @@ import { listen, type Requester } from '../support/api';
 import { sessionCookieForUser, TEST_JWT_KEY, tokenFor } from '../support/auth';
 import { databases, postgresStore, type TestDatabase } from '../support/database';
 import { startTcpProxy, type TcpProxy } from '../../scripts/lib/tcp-proxy';
+import { capturingLogger } from '../support/logs';
 import { newId, outboxSubjects } from '../support/orders';
 import { appOver, orderServiceOver } from '../support/service';
 
 class RecordingWorkflows implements OrderWorkflows {
   started: NewOrder[] = [];
-  discarded: string[] = [];
+  /** The orders whose workflow was ended because the order could not be recorded, and why. */
+  discarded: Array<{ orderId: string; reason: string }> = [];
   cancelled: string[] = [];
   extended: string[] = [];
   failStart = false;
@@ -31,8 +34,8 @@ class RecordingWorkflows implements OrderWorkflows {
     await new Promise((r) => setTimeout(r, this.startDelayMs));
     this.started.push(input);
   }
-  async discard(orderId: string) {
-    this.discarded.push(orderId);
+  async discard(orderId: string, reason: string) {
+    this.discarded.push({ orderId, reason });
   }
   async notifyCancelled(orderId: string) {
     this.cancelled.push(orderId);
@@ -243,7 +246,21 @@ describe.each(databases)('the REST API on %s', (_engine, openStore) => {
       );
       const statuses = results.map((r) => r.status).sort();
       expect(statuses).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
-      expect(workflows.discarded.length - discardedBefore).toBeGreaterThan(0);
+      const winner = (results.find((r) => r.status === 201)!.body as { id: string }).id;
+
+      // The database holds one order for the ticket: the winner's, which holds it.
+      const recorded = await store.db.selectFrom('orders').select('id').where('ticket_id', '=', ticket.id).execute();
+      expect(recorded.map((o) => o.id)).toEqual([winner]);
+      expect(await store.tickets.findForOrder(ticket.id)).toMatchObject({ reserved: true });
+      // Every other workflow started for the ticket was discarded, its order refused by the unique index.
+      const losers = workflows.started
+        .filter((o) => o.ticket.id === ticket.id && o.orderId !== winner)
+        .map((o) => o.orderId);
+      expect(losers.length).toBeGreaterThan(0); // some requests did lose at the database, not at the pre-check
+      const discarded = workflows.discarded.slice(discardedBefore);
+      expect(discarded.map((d) => d.orderId).sort()).toEqual([...losers].sort());
+      expect(discarded.every((d) => d.reason === 'Ticket is already reserved')).toBe(true);
+      for (const orderId of losers) expect(await store.orders.find(orderId)).toBeUndefined();
     });
   });
 
@@ -387,5 +404,52 @@ describe('the REST API when PostgreSQL drops away', () => {
     expect((mine.body as Array<{ ticket: { id: string } }>).map((o) => o.ticket.id).sort()).toEqual(
       tickets.map((t) => t.id).sort(),
     );
+  });
+});
+
+describe('the REST API when PostgreSQL fails in its own words', () => {
+  let db: TestDatabase;
+  let request: Requester;
+  let close: () => Promise<void>;
+  const { logger, lines } = capturingLogger('warn');
+  const as = { cookie: sessionCookieForUser(newId()) };
+  // What postgres_fdw or a proxy in front of the database says: a host, a port, a user, a password.
+  const detail =
+    'could not connect to server "replica": connection to server at "10.20.30.40", port 5432 failed: ' +
+    'FATAL:  password authentication failed for user "orders" (password=hunter2)';
+
+  beforeAll(async () => {
+    db = await postgresStore();
+    // The database itself refuses every new order, with that message (a real PostgreSQL error, P0001).
+    await sql
+      .raw(
+        `CREATE FUNCTION refuse_orders() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${detail.replace(/'/g, "''")}'; END $$;
+         CREATE TRIGGER refuse_orders BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_orders();`,
+      )
+      .execute(db.store.db);
+    ({ request, close } = await listen(
+      appOver(db.store, serviceOver(db.store, new RecordingWorkflows(), logger), logger),
+    ));
+  });
+
+  afterAll(async () => {
+    await close?.();
+    await db?.cleanup();
+  });
+
+  test('when a database error names hosts and credentials, then the 503 says none of it, and the log says it all', async () => {
+    const ticket = { id: newId(), title: 'concert', price: 10, version: 0 };
+    await db.store.tickets.upsert(ticket);
+
+    const res = await request('POST', '/api/orders', { headers: as, body: { ticketId: ticket.id } });
+
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('may or may not have been recorded') }] });
+    for (const secret of ['10.20.30.40', '5432', 'hunter2', 'password', 'replica', '"orders"']) {
+      expect(JSON.stringify(res.body)).not.toContain(secret);
+    }
+    const [{ message }] = (res.body as { errors: [{ message: string }] }).errors;
+    const logged = lines.find((line) => line.msg === message);
+    expect(logged).toMatchObject({ level: 40, path: '/api/orders', err: { message: expect.stringContaining(detail) } });
   });
 });

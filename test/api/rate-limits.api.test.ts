@@ -3,10 +3,11 @@
  * SQLite and on PostgreSQL: apps built in-process with small limits, two of them over one database
  * as two replicas would be. Temporal is a fake here: only the limits are under test.
  */
+import http from 'node:http';
 import type { Express } from 'express';
 import pino, { type Logger } from 'pino';
 import { openRateLimits, type RateLimits } from '../../src/api/rate-limits';
-import type { TrustProxy } from '../../src/config';
+import { loadConfig, type TrustProxy } from '../../src/config';
 import { healthRoutes } from '../../src/health';
 import type { OrderWorkflows } from '../../src/orders/ports';
 import { inTransaction } from '../../src/store/transactions';
@@ -31,8 +32,12 @@ interface Answer {
   body: unknown;
 }
 
-/** Each test speaks from its own address (X-Forwarded-For, believed from loopback by default). */
+/** Each test speaks from its own address (X-Forwarded-For, believed from the proxies of KNOWN_PROXIES). */
 const newAddress = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}, 10.0.0.${Math.floor(Math.random() * 250)}`;
+/** A client address of its own: any 127/8 address reaches a server on 127.0.0.1. */
+const newLoopbackAddress = () => `127.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250)}.2`;
+/** What an operator sets for a known proxy in front: the tests' requests come through loopback and a 10/8 hop. */
+const KNOWN_PROXIES: TrustProxy = 'loopback, uniquelocal';
 
 describe.each(databases)('rate limits on %s', (_engine, openStore) => {
   let db: TestDatabase;
@@ -62,7 +67,7 @@ describe.each(databases)('rate limits on %s', (_engine, openStore) => {
     const app: Express = appOver(db.store, orders, logger, {
       limits: rateLimits,
       publicRoutes,
-      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+      trustProxy: options.trustProxy ?? KNOWN_PROXIES,
     });
     const server = await listen(app);
     opened.push({ limits: rateLimits, close: server.close });
@@ -80,7 +85,7 @@ describe.each(databases)('rate limits on %s', (_engine, openStore) => {
       const text = await res.text();
       return { status: res.status, headers: res.headers, body: text && text.startsWith('{') ? JSON.parse(text) : text };
     };
-    return { send, limits: rateLimits };
+    return { send, limits: rateLimits, baseUrl: server.baseUrl };
   }
 
   const asUser = (userId: string, address: string) => ({
@@ -164,6 +169,23 @@ describe.each(databases)('rate limits on %s', (_engine, openStore) => {
     expect((await send('GET', '/api/orders', { 'x-forwarded-for': newAddress() })).status).toBe(429);
   });
 
+  test('when TRUST_PROXY is left at its default and a client forges X-Forwarded-For, then it is still limited by its real address', async () => {
+    const shipped = loadConfig({ JWT_KEY: 'k' }).trustProxy;
+    const { baseUrl } = await replica({ perUserPerMinute: 0, perIpPerMinute: 3 }, { trustProxy: shipped });
+    // Real addresses of its own on loopback (127/8), so no other test's count is shared.
+    const real = newLoopbackAddress();
+    for (let remaining = 2; remaining >= 0; remaining -= 1) {
+      const answer = await getFrom(baseUrl, real, { 'x-forwarded-for': newAddress() });
+      expect(answer.status).toBe(401);
+      expect(answer.headers.ratelimit).toMatch(new RegExp(`^"per-ip";r=${remaining};t=\\d+$`));
+    }
+    const forged = await getFrom(baseUrl, real, { 'x-forwarded-for': newAddress() });
+    expect(forged.status).toBe(429);
+    expect(forged.body).toEqual({ errors: [{ message: expect.stringMatching(/from this address/) }] });
+    // Another real address is counted on its own.
+    expect((await getFrom(baseUrl, newLoopbackAddress(), { 'x-forwarded-for': newAddress() })).status).toBe(401);
+  });
+
   test('health routes and metrics are never limited', async () => {
     const { send } = await replica({ perUserPerMinute: 1, perIpPerMinute: 1 }, { trustProxy: false });
     for (let i = 0; i < 5; i += 1) {
@@ -226,6 +248,24 @@ describe.each(databases)('rate limits on %s', (_engine, openStore) => {
     });
   }
 });
+
+/** GET /api/orders from a chosen local (loopback) address: the client's real address, as the server sees it. */
+function getFrom(
+  baseUrl: string,
+  localAddress: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${baseUrl}/api/orders`, { localAddress, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
 
 /** Resolves once a log line matches (checked on every turn of the event loop; the test's own timeout bounds it). */
 async function until(lines: LogLine[], match: (line: LogLine) => boolean): Promise<void> {

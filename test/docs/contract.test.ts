@@ -170,7 +170,7 @@ const changes: Record<string, { current?: OrderRecord; change: Change<unknown> }
   },
   'extension of the hold': {
     current: active,
-    change: extendHold(newOrder, 1, newOrder.holdPolicy).decide(active),
+    change: extendHold(newOrder, 1, newOrder.holdPolicy, '2026-01-10T12:10:00.000Z').decide(active),
   },
   reminder: { current: active, change: remindExpiring(ORDER_ID, DEADLINE, '2026-01-10T12:13:00.000Z').decide(active) },
 };

@@ -5,9 +5,10 @@
  * change half-way (a lock on the order's row, or an uncommitted order for the same ticket),
  * on the real Temporal dev server and nats-server.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, decodePendingActivityState } from '@temporalio/client';
 import pino from 'pino';
 import { Client as PgClient } from 'pg';
+import { PAYMENTS_CONSUMER } from '../../src/events/payments-consumer';
 import { startWorker } from '../../src/worker';
 import { orderWorkflowId, type OrderState } from '../../src/workflows/shared';
 import { postOrder } from '../support/api';
@@ -49,17 +50,31 @@ afterAll(async () => {
   await system?.stop();
 });
 
+/** Whether a session of the service waits on a lock now, running a statement that starts with `sql`. */
+async function waitsOnLock(sql: string): Promise<boolean> {
+  // (not the locking session: inside a transaction, pg_stat_activity keeps its first snapshot)
+  const { rows } = await watcher.query(
+    `SELECT 1 FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE $1`,
+    [`${sql}%`],
+  );
+  return rows.length > 0;
+}
+
 /** Resolves once a session of the service waits on a lock, running a statement that starts with `sql`. */
 async function someoneWaits(sql: string): Promise<void> {
-  await eventually(async () => {
-    // (not the locking session: inside a transaction, pg_stat_activity keeps its first snapshot)
-    const { rows } = await watcher.query(
-      `SELECT 1 FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE $1`,
-      [`${sql}%`],
-    );
-    return rows.length > 0 ? true : undefined;
-  }, `a statement "${sql}…" waiting on a lock`);
+  await eventually(
+    async () => ((await waitsOnLock(sql)) ? true : undefined),
+    `a statement "${sql}…" waiting on a lock`,
+  );
+}
+
+/** How many pull requests each of the worker's consumers has waiting on the server: a running consumer keeps one. */
+async function waitingPulls(): Promise<number[]> {
+  const jsm = await peer.nc.jetstreamManager();
+  const durables = ['orders-tickets', PAYMENTS_CONSUMER];
+  const infos = await Promise.all(durables.map((d) => jsm.consumers.info(system.config.nats.stream, d)));
+  return infos.map((i) => i.num_waiting);
 }
 
 /** Calls `stop` and tells whether it has finished, without waiting for it. */
@@ -79,14 +94,25 @@ test('when the worker is stopped while an expiry activity waits on the database,
   expect(res.status).toBe(201);
   const order = res.body as { id: string };
 
-  // Hold the order's row: at the deadline, the expiry activity's update waits on it.
+  // Hold the order's row: at the deadline, the expiry activity's locking read waits on it.
   await other.query('BEGIN');
   await other.query('SELECT id FROM orders WHERE id = $1 FOR UPDATE', [order.id]);
-  await someoneWaits('update "orders"');
+  await someoneWaits('select * from "orders"');
+
+  await eventually(async () => ((await waitingPulls()).every((n) => n > 0) ? true : undefined), 'consumers pulling');
+  const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
 
   const stopping = track(() => system.worker.stop());
-  // A worker that abandons its activities would be gone well within this second.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The stop is under way: the consumers, which it closes just before the Temporal worker, have
+  // withdrawn their pulls. A worker that abandoned its activities would go on to exit from here.
+  await eventually(async () => ((await waitingPulls()).every((n) => n === 0) ? true : undefined), 'consumers closed');
+  // At that moment the expiry is still in flight (waiting on the row, started and not completed in
+  // Temporal's eyes), and the worker has not exited.
+  expect(await waitsOnLock('select * from "orders"')).toBe(true);
+  const pending = (await handle.describe()).raw.pendingActivities ?? [];
+  expect(pending.map((a) => [a.activityType?.name, decodePendingActivityState(a.state), a.attempt])).toEqual([
+    ['expireOrder', 'STARTED', 1],
+  ]);
   expect(stopping.done()).toBe(false);
 
   await other.query('COMMIT');
@@ -107,7 +133,6 @@ test('when the worker is stopped while an expiry activity waits on the database,
   expect(await events.waitFor('order:cancelled', (d) => d.id === order.id)).toMatchObject({ version: 1 });
 
   // Temporal recorded the activity as completed on its first attempt: nothing is redone.
-  const handle = temporal.workflow.getHandle(orderWorkflowId(order.id));
   const history = await handle.fetchHistory();
   const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
   expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
@@ -135,10 +160,24 @@ test('when the API is stopped while a POST waits on the database, then that POST
     [newId(), newId(), ticketId, new Date().toISOString()],
   );
   const pending = system.request('POST', '/api/orders', { headers: { cookie }, body: { ticketId } });
+  let answered = false;
+  void pending.finally(() => (answered = true)).catch(() => {}); // (awaited below, where a failure shows)
   await someoneWaits('insert into "orders"');
 
   const stopping = track(() => system.api.stop());
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The stop is under way: the API takes no new request.
+  await eventually(async () => {
+    try {
+      await system.request('GET', '/api/orders', { headers: { cookie } });
+      return undefined; // still taking requests
+    } catch {
+      return true; // refused
+    }
+  }, 'the API to refuse new requests');
+  // At that moment the POST it had accepted is still being served: its insert waits, it has no
+  // answer yet, and the API has not stopped.
+  expect(await waitsOnLock('insert into "orders"')).toBe(true);
+  expect(answered).toBe(false);
   expect(stopping.done()).toBe(false);
 
   await other.query('ROLLBACK');

@@ -45,7 +45,8 @@ const temporal = {
       },
     }),
   },
-} as unknown as Pick<Client, 'workflow'>;
+  withDeadline: (_deadline: number, call: () => Promise<unknown>) => call(),
+} as unknown as Pick<Client, 'workflow' | 'withDeadline'>;
 
 beforeAll(async () => {
   nats = await startTestNats();

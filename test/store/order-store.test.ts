@@ -2,7 +2,9 @@
  * The order store on both real engines (SQLite and PostgreSQL): the database itself keeps
  * invariants 2-4, whatever order concurrent writers arrive in.
  */
-import { cancelByUser, expire, pay, place } from '../../src/orders/decisions';
+import { sql } from 'kysely';
+import { Client } from 'pg';
+import { cancelByUser, expire, pay, place, remindExpiring } from '../../src/orders/decisions';
 import { TicketAlreadyReservedError } from '../../src/orders/errors';
 import type { NewOrder, OrderEnding } from '../../src/orders/order';
 import type { Store } from '../../src/store';
@@ -223,5 +225,60 @@ describe('PostgreSQL store when the server drops its connections', () => {
     });
     await expect(held).rejects.toThrow(); // not an unheard 'error' event on the client, which would crash
     expect(await db.store.tickets.find(ticket.id)).toBeUndefined(); // rolled back with its session
+  });
+});
+
+describe('PostgreSQL store when a reminder is decided while an extension commits', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await postgresStore();
+  });
+  afterAll(() => db?.cleanup());
+
+  /** Resolves once a session of the test database waits for a lock, or once `stop()` says to give up. */
+  function lockWaited(): { waited: Promise<void>; stop(): void } {
+    let stopped = false;
+    const waited = (async () => {
+      while (!stopped) {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`.execute(db.store.db);
+        if (rows[0]!.n > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    return { waited, stop: () => (stopped = true) };
+  }
+
+  test('when the extension has moved the deadline but not committed yet, then the reminder waits for it and publishes nothing for the old deadline', async () => {
+    if (db.config.kind !== 'postgres') throw new Error('expected PostgreSQL');
+    const now = Date.now();
+    const order = await seedOrder(db.store, now);
+    const moved = new Date(Date.parse(order.expiresAt) + 300_000).toISOString();
+    const extension = new Client({ connectionString: db.config.url });
+    await extension.connect();
+    try {
+      // The extension's transaction as the store writes it (extendHold: deadline moved, version + 1), still open.
+      await extension.query('begin');
+      await extension.query(
+        'update orders set expires_at = $1, version = version + 1, extensions = extensions + 1 where id = $2',
+        [moved, order.orderId],
+      );
+      const reminding = db.store.orders.apply(
+        remindExpiring(order.orderId, order.expiresAt, new Date(now).toISOString()),
+      );
+      // Without a lock the reminder decides at once on the row as it was; with it, it waits for the extension.
+      const lock = lockWaited();
+      const first = await Promise.race([reminding.then(() => 'decided'), lock.waited.then(() => 'waiting')]);
+      lock.stop();
+      await lock.waited;
+      await extension.query('commit');
+
+      expect(await reminding).toEqual({ reminded: false });
+      expect(first).toBe('waiting');
+      expect(await outboxSubjects(db.store, order.orderId)).toEqual(['order:created']);
+      expect(await db.store.orders.find(order.orderId)).toMatchObject({ expiresAt: moved, version: 1 });
+    } finally {
+      await extension.end();
+    }
   });
 });

@@ -24,7 +24,7 @@ describe('config', () => {
       outboxClaimSeconds: 30,
       http: { requestTimeoutMs: 30_000, maxHeaderBytes: 16_384 },
       rateLimits: { perUserPerMinute: 300, perIpPerMinute: 1200 },
-      trustProxy: 'loopback, linklocal, uniquelocal',
+      trustProxy: false,
     });
     expect(config.temporal.connection.tls).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
@@ -150,7 +150,33 @@ describe('config', () => {
     expect(loadConfig({ JWT_KEY: 'k', DATABASE_URL: 'postgres://u:p@db:5432/orders' }).database).toEqual({
       kind: 'postgres',
       url: 'postgres://u:p@db:5432/orders',
+      timeouts: { connectMs: 5000, statementMs: 10_000 },
     });
+  });
+
+  test('when the timeouts of the outbound calls are set, then the pool and the Temporal adapter take them', () => {
+    const config = loadConfig({
+      JWT_KEY: 'k',
+      DATABASE_URL: 'postgres://db/orders',
+      DATABASE_CONNECT_TIMEOUT_MS: '2000',
+      DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+      TEMPORAL_CALL_TIMEOUT_MS: '3000',
+    });
+    expect(config.database).toMatchObject({ timeouts: { connectMs: 2000, statementMs: 30_000 } });
+    expect(config.temporal.callTimeoutMs).toBe(3000);
+    expect(loadConfig({ JWT_KEY: 'k' }).temporal.callTimeoutMs).toBe(5000);
+  });
+
+  test.each([
+    ['TEMPORAL_CALL_TIMEOUT_MS', '99'],
+    ['TEMPORAL_CALL_TIMEOUT_MS', '60001'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '0'],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '60001'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '99'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '600001'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', 'ten seconds'],
+  ])('when %s is %s (out of bounds), then the error names it', (name, value) => {
+    expect(() => loadConfig({ JWT_KEY: 'k', [name]: value })).toThrow(name);
   });
 
   test('when TLS is turned off beside an API key, then the description says what the connection does', () => {

@@ -40,6 +40,21 @@ test.each([
   ['SQLITE_BUSY', Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }), 503, busy],
   ['PostgreSQL 57P01', Object.assign(new Error('terminating connection'), { code: '57P01' }), 503, busy],
   ['pg connection terminated', new Error('Connection terminated unexpectedly'), 503, busy],
+  [
+    'PostgreSQL 57014 (past statement_timeout)',
+    Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+    503,
+    busy,
+  ],
+  [
+    'pg: no connection within connectionTimeoutMillis',
+    new Error('Connection terminated due to connection timeout'),
+    503,
+    busy,
+  ],
+  ['pg pool: no free connection in time', new Error('timeout exceeded when trying to connect'), 503, busy],
+  ['pg: no answer within query_timeout', new Error('Query read timeout'), 503, busy],
+  ['pg: a client closed after a lost answer', new Error('Client was closed and is not queryable'), 503, busy],
   ['bad JSON', Object.assign(new Error('x'), { type: 'entity.parse.failed' }), 400, 'Request body is not valid JSON'],
   ['too large', Object.assign(new Error('x'), { type: 'entity.too.large' }), 413, 'Request body is too large'],
   ...bodyParserErrors(),
@@ -52,6 +67,31 @@ test.each([
 
 test('when the error is unknown, then nothing maps it (the handler answers 500 and logs it)', () => {
   expect(toHttpError(new Error('bug'))).toBeUndefined();
+});
+
+test("when a RetryLaterError quotes its cause (Temporal's or the database's error), then the answer says the cause is logged instead of quoting it, and the error keeps it for the log", () => {
+  const cause = new Error('14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED 10.9.8.7:7233');
+  // Built as temporal/order-workflows.ts and orders/order-service.ts build them.
+  for (const [message, answer] of [
+    [
+      `Temporal did not confirm the order's workflow (${cause.message}). Nothing was recorded; retrying is safe.`,
+      "Temporal did not confirm the order's workflow (the cause is logged). Nothing was recorded; retrying is safe.",
+    ],
+    [
+      `Temporal did not extend the hold (${cause.message}); try again`,
+      'Temporal did not extend the hold (the cause is logged); try again',
+    ],
+    [
+      `The order may or may not have been recorded (${cause.message}). Retrying is safe`,
+      'The order may or may not have been recorded (the cause is logged). Retrying is safe',
+    ],
+    // Quoted otherwise than in parentheses: none of the sentence is kept.
+    [`Temporal said: ${cause.message}`, busy],
+  ]) {
+    const err = new RetryLaterError(message!, { cause });
+    expect(toHttpError(err)?.toJSON()).toEqual({ errors: [{ message: answer }] });
+    expect(err.message).toBe(message);
+  }
 });
 
 /** Body-parser's and the router's errors as they raise them: the raw messages must never reach the client. */

@@ -14,11 +14,12 @@ import {
 } from '../../src/orders/decisions';
 import {
   HoldExtensionLimitError,
+  HoldLapsedError,
   InvalidTransitionError,
   OrderNotActiveError,
   OrderNotFoundError,
 } from '../../src/orders/errors';
-import { OrderStatus, type NewOrder, type OrderRecord } from '../../src/orders/order';
+import { OrderStatus, type HoldPolicy, type NewOrder, type OrderRecord } from '../../src/orders/order';
 import { canTransition, prolong, transition } from '../../src/orders/transitions';
 
 const { Created, AwaitingPayment, Complete, Cancelled } = OrderStatus;
@@ -239,6 +240,9 @@ describe('a payment judged by when it was published (invariant 7)', () => {
 describe('extending the hold', () => {
   const policy = { maxExtensions: 2, extensionSeconds: 300 };
   const movedOnce = '2026-01-01T00:20:00.000Z';
+  const deadline = order.expiresAt;
+  const before = '2026-01-01T00:14:59.999Z'; // the last instant the first deadline can be extended
+  const beforeMs = Date.parse(before);
 
   test.each([
     [Created, 0, policy, undefined],
@@ -251,24 +255,34 @@ describe('extending the hold', () => {
   ] as const)(
     'when an order in %s extended %i times asks under %j, then the refusal is %p',
     (status, extensions, holdPolicy, refusal) => {
-      const found = extensionRefusal({ status, extensions }, holdPolicy);
+      const found = extensionRefusal({ status, extensions, expiresAt: deadline }, holdPolicy, beforeMs);
       if (refusal) expect(found).toBeInstanceOf(refusal);
       else expect(found).toBeUndefined();
     },
   );
 
   test('when the refusal is given, then its message says why', () => {
-    expect(extensionRefusal({ status: Cancelled, extensions: 0 }, policy)?.message).toBe('Order is already cancelled');
-    expect(extensionRefusal({ status: Created, extensions: 2 }, policy)?.message).toBe(
-      'The hold of an order can be extended at most 2 times',
-    );
-    expect(extensionRefusal({ status: Created, extensions: 0 }, undefined)?.message).toBe(
-      'The hold of this order cannot be extended',
+    const refusal = (status: OrderRecord['status'], extensions: number, holdPolicy: HoldPolicy | undefined) =>
+      extensionRefusal({ status, extensions, expiresAt: deadline }, holdPolicy, beforeMs)?.message;
+    expect(refusal(Cancelled, 0, policy)).toBe('Order is already cancelled');
+    expect(refusal(Created, 2, policy)).toBe('The hold of an order can be extended at most 2 times');
+    expect(refusal(Created, 0, undefined)).toBe('The hold of this order cannot be extended');
+  });
+
+  test.each([
+    ['at the deadline', Date.parse(deadline)],
+    ['a second after it', Date.parse(deadline) + 1000],
+  ])('when an active order under its limit asks %s, then the hold has lapsed and is not extended', (_when, nowMs) => {
+    const found = extensionRefusal({ status: Created, extensions: 0, expiresAt: deadline }, policy, nowMs);
+    expect(found).toBeInstanceOf(HoldLapsedError);
+    expect(found?.message).toBe(`The hold lapsed at ${deadline}: the order is expiring and can no longer be extended`);
+    expect(() => extendHold(order, 1, policy, new Date(nowMs).toISOString()).decide(record(Created))).toThrow(
+      HoldLapsedError,
     );
   });
 
   test('when an active order is extended, then expiresAt moves from the current deadline, version + 1, with order:updated', () => {
-    expect(extendHold(order, 1, policy).decide(record(Created))).toEqual({
+    expect(extendHold(order, 1, policy, before).decide(record(Created))).toEqual({
       result: { expiresAt: movedOnce, version: 4, extensions: 1 },
       update: {
         orderId: 'o1',
@@ -296,13 +310,15 @@ describe('extending the hold', () => {
   });
 
   test('when the second extension is decided, then it moves the deadline again from the moved one', () => {
-    const change = extendHold(order, 2, policy).decide(record(Created, { expiresAt: movedOnce, extensions: 1 }));
+    const change = extendHold(order, 2, policy, before).decide(
+      record(Created, { expiresAt: movedOnce, extensions: 1 }),
+    );
     expect(change.result).toEqual({ expiresAt: '2026-01-01T00:25:00.000Z', version: 4, extensions: 2 });
   });
 
   test('when a retried activity finds its extension applied, then nothing changes and the result is the current deadline', () => {
     const applied = record(Created, { expiresAt: movedOnce, extensions: 1, version: 4 });
-    expect(extendHold(order, 1, policy).decide(applied)).toEqual({
+    expect(extendHold(order, 1, policy, before).decide(applied)).toEqual({
       result: { expiresAt: movedOnce, version: 4, extensions: 1 },
       events: [],
     });
@@ -314,7 +330,7 @@ describe('extending the hold', () => {
     ['a complete order', record(Complete), OrderNotActiveError],
     ['an order at its limit', record(Created, { extensions: 2 }), HoldExtensionLimitError],
   ])('when the extension finds %s, then it is refused', (_what, current, error) => {
-    expect(() => extendHold(order, (current?.extensions ?? 0) + 1, policy).decide(current)).toThrow(error);
+    expect(() => extendHold(order, (current?.extensions ?? 0) + 1, policy, before).decide(current)).toThrow(error);
   });
 
   test('when an ended order is prolonged, then the state machine refuses it', () => {

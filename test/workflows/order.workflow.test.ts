@@ -400,6 +400,32 @@ describe('extending the hold (update extendHold)', () => {
     expect(scheduled).toHaveLength(1);
   });
 
+  test('when the worker was down across the deadline and an extension comes with the fired timer, then the hold has lapsed: refused, and the order expires at its deadline', async () => {
+    const { input, handle } = await startOrder(FIFTEEN_MINUTES, ONE_EXTENSION, { expiringReminderSeconds: 0 });
+    const timerStarted = async () =>
+      (await handle.fetchHistory()).events?.some((e) => e.timerStartedEventAttributes) || undefined;
+    // No sticky cache: the test server would keep the next task for this stopped worker.
+    await withWorker(() => eventually(timerStarted, "the hold's timer"), undefined, { maxCachedWorkflows: 0 });
+
+    // No worker: the timer fires, unheard. (The test server skips this only once the stopped
+    // worker's last poll has run out, about a minute of real time.)
+    await env.sleep(FIFTEEN_MINUTES + 60_000);
+    // Sent before a worker is back, the update comes in the same workflow task as the fired timer.
+    const refusal = refusalOf(handle.executeUpdate(extendHoldUpdate));
+    const result = await withWorker(async () => {
+      expect(await refusal).toBe('HoldLapsedError');
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired', expiresAt: input.expiresAt });
+    expect(await store.orders.find(input.orderId)).toMatchObject({ expiresAt: input.expiresAt, version: 1 });
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+  });
+
   test('when the order was placed without a hold policy (a workflow from before extensions), then no extension is allowed', async () => {
     const { input, handle } = await startOrder();
 
