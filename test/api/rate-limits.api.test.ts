@@ -32,8 +32,16 @@ interface Answer {
   body: unknown;
 }
 
-/** Each test speaks from its own address (X-Forwarded-For, believed from the proxies of KNOWN_PROXIES). */
-const newAddress = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}, 10.0.0.${Math.floor(Math.random() * 250)}`;
+/**
+ * Each call speaks from an address of its own (X-Forwarded-For, believed from the proxies of
+ * KNOWN_PROXIES), never one that an earlier request counted against: drawn at random from 250, two
+ * tests sometimes shared one, and a per-IP limit of 10 was reached early.
+ */
+let addresses = 0;
+const newAddress = () => {
+  addresses += 1;
+  return `198.18.${Math.floor(addresses / 250)}.${(addresses % 250) + 1}, 10.0.0.${addresses % 250}`;
+};
 /** A client address of its own: any 127/8 address reaches a server on 127.0.0.1. */
 const newLoopbackAddress = () => `127.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250)}.2`;
 /** What an operator sets for a known proxy in front: the tests' requests come through loopback and a 10/8 hop. */
