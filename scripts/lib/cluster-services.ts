@@ -47,14 +47,18 @@ export async function startServiceReplica(o: {
           throw new Error(`${o.name} exited during its start; its last output:\n${said}`);
         }
         const res = await fetch(`http://127.0.0.1:${o.port}/readyz`);
-        return res.ok ? true : undefined;
+        // Not ready yet: what it says is the timeout's message, not an older "fetch failed".
+        if (!res.ok) throw new Error(`/readyz answered ${res.status}: ${await res.text()}`);
+        return true;
       },
       `${o.name} to be ready on port ${o.port}`,
       120_000,
     );
   } catch (err) {
+    // A replica that never answered says why only in its own output: the error carries its tail.
+    const said = replica.process.lastOutput();
     await replica.stop();
-    throw err;
+    throw said ? new Error(`${(err as Error).message}\n${o.name}'s last output:\n${said}`) : err;
   }
   await replica.ready?.();
   return replica;

@@ -61,7 +61,9 @@ export async function connectEventBus(
 async function ensureStream(jsm: JetStreamManager, name: string, replicas: number, logger: Logger): Promise<void> {
   const subjects = [...ALL_SUBJECTS];
   await createOrUpdateStream(jsm, name, subjects, replicas, logger).catch(async (err: unknown) => {
-    throw (await overlapOf(jsm, name, subjects)) ?? err;
+    // Only on NATS's own "subjects overlap": after any other error (a cluster still electing its
+    // leaders) a lookup per subject would wait out a timeout each and hold the start up for a minute.
+    throw (isSubjectOverlap(err) && (await overlapOf(jsm, name, subjects))) || err;
   });
 }
 
@@ -149,6 +151,13 @@ export function publishEvent(
     });
     return { duplicate: ack.duplicate };
   });
+}
+
+/** JetStream's JSStreamSubjectOverlapErr: another stream already captures one of the subjects. */
+const SUBJECT_OVERLAP = 10065;
+
+function isSubjectOverlap(err: unknown): boolean {
+  return (err as { api_error?: { err_code?: number } }).api_error?.err_code === SUBJECT_OVERLAP;
 }
 
 export function isNotFound(err: unknown): boolean {
