@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { expire, extendHold, pay, rejectPayment, remindExpiring } from '../orders/decisions';
+import { discardUnrecorded, expire, extendHold, pay, rejectPayment, remindExpiring } from '../orders/decisions';
 import { OrderRuleError } from '../orders/errors';
 import type { OrderRepository, PaymentsProgress } from '../orders/ports';
 import type { HoldPolicy, NewOrder, Payment } from '../orders/order';
@@ -56,6 +56,15 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
     async remindExpiring(order: Pick<NewOrder, 'orderId'>, deadline: string) {
       requireId(order.orderId, 'orderId');
       return final(() => orders.apply(remindExpiring(order.orderId, deadline, now().toISOString())));
+    },
+
+    /**
+     * The API could not record the order: a tombstone takes its id (`discarded: true`), unless an
+     * order with that id exists (`discarded: false`: the workflow goes on, and the order's life ends it).
+     */
+    async discardUnrecorded(order: NewOrder) {
+      requireId(order.orderId, 'orderId');
+      return final(() => orders.apply(discardUnrecorded(order, now().toISOString())));
     },
 
     /**

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import {
+  AttemptSupersededError,
   ConcurrentChangeError,
   HoldLimitReachedError,
   HoldExtensionLimitError,
@@ -67,6 +68,7 @@ export function toHttpError(err: unknown): AppError | undefined {
   // An extension that the order's state refuses: it has ended (or is ending), or reached its limit.
   if (err instanceof OrderNotActiveError || err instanceof HoldExtensionLimitError || err instanceof HoldLapsedError)
     return new ConflictError(err.message);
+  if (err instanceof AttemptSupersededError) return new ConflictError(err.message);
   // A lost race or a database that is down or busy: nothing was written, and a retry may succeed.
   if (err instanceof ConcurrentChangeError || isTransientDatabaseError(err)) {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');

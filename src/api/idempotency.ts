@@ -4,19 +4,23 @@
  * first answer, status and body alike, instead of a second order or "Ticket is already reserved".
  *
  * The key's first request decides the order's plan (its id and deadline) and stores it with the
- * key, before anything else happens. Every later attempt with that key places the same plan, so
- * however requests race or crash, the key can only ever make one order:
+ * key, before anything else happens. Each attempt holds the key under a lease, and records its
+ * order only while it still holds it, storing the key's answer in the same transaction (the
+ * lease is its fencing token). However requests race, stall or crash, the key makes one order:
  * - an answer is stored: it is returned (`Idempotent-Replayed: true`);
- * - the plan's order is recorded (the first attempt stopped before answering): it is the answer;
+ * - the plan's order is recorded without an answer (a key from before answers were stored with
+ *   the order): it is the answer;
  * - another attempt holds the key's lease: 409, retry shortly;
- * - the lease ran out (that attempt died): this one takes the key over and places the plan again,
- *   keeping the plan's workflow if it runs.
+ * - the lease ran out (that attempt died, or stalled): this one takes the key over with a plan of
+ *   its own, and discards the old plan's workflow. The stalled attempt, if it wakes up, can neither
+ *   record its order nor touch this one's workflow (docs/reliability.md, "Idempotency keys").
  */
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import type { Logger } from '../logger';
 import { OrderNotFoundError } from '../orders/errors';
 import type { Order, OrderPlan } from '../orders/order';
+import type { AttemptFence } from '../orders/ports';
 import type { OrderService } from '../orders/order-service';
 import type { IdempotencyStore, KeyRef, StoredAnswer } from '../store/idempotency';
 import { toHttpError } from './error-handler';
@@ -25,8 +29,6 @@ import { ConflictError, RequestValidationError, UnprocessableContentError } from
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** How long a key and its answer are kept: the IETF draft's and Stripe's 24 hours. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
-/** A retry keeps the first plan only while it has this much of its hold left; else it plans anew. */
-const MIN_PLAN_LEFT_MS = 60_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 export interface IdempotencyOptions {
@@ -95,7 +97,7 @@ export class IdempotentOrders {
         `This ${IDEMPOTENCY_HEADER} was already used with another request body; use a new key for a new request`,
       );
     }
-    if (created) return this.attempt(ref, ticketId, entry.plan, false);
+    if (created) return this.attempt({ ...ref, lease: entry.lockedUntil }, ticketId, entry.plan);
     if (entry.answer) return { ...entry.answer, replayed: true };
 
     // No answer yet: an attempt is in flight, or it stopped before answering.
@@ -106,42 +108,44 @@ export class IdempotentOrders {
       1,
     );
     if (Date.parse(entry.lockedUntil) > now) throw inProgress;
-    // Its plan is kept, so the two attempts make one order; a plan whose hold has (nearly) run out
-    // was never recorded, and the retry is a new order.
-    const resume = Date.parse(entry.plan.expiresAt) - now > MIN_PLAN_LEFT_MS;
-    const plan = resume ? entry.plan : this.orders.planOrder();
-    const lockedUntil = new Date(now + this.leaseMs).toISOString();
-    if (!(await this.keys.takeOver(ref, entry.lockedUntil, plan, lockedUntil))) throw inProgress;
+    // A plan of its own: the old attempt may still be alive, stalled, and must never share an order
+    // id or a workflow with this one. Its workflow goes (it ends only if its order was never recorded).
+    const plan = this.orders.planOrder();
+    const lease = new Date(now + this.leaseMs).toISOString();
+    if (!(await this.keys.takeOver(ref, entry.lockedUntil, plan, lease))) throw inProgress;
     this.logger.info(
-      { ...ref, orderId: plan.orderId, resume },
-      'idempotency key taken over: its last attempt ended without a final answer (404, 409, 5xx) or stopped',
+      { ...ref, orderId: plan.orderId, previousOrderId: entry.plan.orderId },
+      'idempotency key taken over: its last attempt ended without a final answer (404, 409, 5xx), stopped or stalled',
     );
-    return this.attempt(ref, ticketId, plan, resume);
+    await this.orders.discardPlan(entry.plan.orderId, 'a retry with its Idempotency-Key took its request over');
+    return this.attempt({ ...ref, lease }, ticketId, plan);
   }
 
-  private async attempt(ref: KeyRef, ticketId: string, plan: OrderPlan, resume: boolean): Promise<Answer> {
+  /** One attempt, fenced by its lease: it records, answers and releases only while it holds the key. */
+  private async attempt(fence: AttemptFence, ticketId: string, plan: OrderPlan): Promise<Answer> {
+    const { lease, ...ref } = fence;
     let order: Order;
     try {
-      order = await this.orders.placeOrder(ref.userId, ticketId, { plan, resume });
+      order = await this.orders.placeOrder(ref.userId, ticketId, { plan, fence });
     } catch (err) {
       const httpError = toHttpError(err);
       if (httpError && isFinal(httpError.statusCode)) {
-        await this.answered(ref, { statusCode: httpError.statusCode, body: httpError.toJSON() }, false);
+        await this.answered(ref, { statusCode: httpError.statusCode, body: httpError.toJSON() }, false, lease);
       } else {
         // Nothing final (a dependency failed, or the outcome is unknown): the next retry takes over.
         await this.keys
-          .release(ref, new Date().toISOString())
+          .release(ref, lease, new Date().toISOString())
           .catch((e: unknown) => this.logger.warn({ err: e, ...ref }, 'could not release the idempotency key'));
       }
       throw err;
     }
-    return this.answered(ref, { statusCode: 201, body: order }, false);
+    return { statusCode: 201, body: order, replayed: false }; // its answer was stored with the order
   }
 
-  /** Stores the answer; if that fails, a retry still finds the recorded order and answers with it. */
-  private async answered(ref: KeyRef, answer: StoredAnswer, replayed: boolean): Promise<Answer> {
+  /** Stores the answer; if that fails, the retry after the lease decides again. */
+  private async answered(ref: KeyRef, answer: StoredAnswer, replayed: boolean, lease?: string): Promise<Answer> {
     await this.keys
-      .answer(ref, answer)
+      .answer(ref, answer, lease)
       .catch((err: unknown) => this.logger.warn({ err, ...ref }, 'could not store the answer of an idempotency key'));
     return { ...answer, replayed };
   }

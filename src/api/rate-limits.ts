@@ -14,6 +14,7 @@
 import SQLite from 'better-sqlite3';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { guardedPool } from '../store/database';
+import { whileSqliteBusy } from '../store/sqlite-busy';
 import {
   RateLimiterMemory,
   RateLimiterPostgres,
@@ -28,8 +29,6 @@ import { TooManyRequestsError } from './http-errors';
 
 export const RATE_LIMIT_WINDOW_SECONDS = 60;
 const TABLE = 'rate_limits';
-/** How long a count waits, retrying, for SQLite's write lock: as long as the store's own writes do (busy_timeout). */
-const SQLITE_BUSY_WAIT_MS = 5000;
 const PRUNE_EVERY_MS = 5 * 60_000;
 
 export interface RateLimits {
@@ -143,20 +142,22 @@ function limiter(p: {
  * A connection of its own on the store's file. better-sqlite3 is synchronous: a busy_timeout would
  * wait for the write lock with the event loop stopped, and when this process's own store holds it
  * (BEGIN IMMEDIATE, with awaits inside) that lock cannot be released until the wait gives up. So
- * busy_timeout is 0 here and a busy database is waited for asynchronously, retrying, for as long as
- * the store's writes would wait (5 s); then the request fails open. The count's own transaction is
+ * busy_timeout is 0 here and a busy database is waited for asynchronously, retrying, as the store's
+ * own connection does (store/sqlite-busy.ts); then the request fails open. The count's own transaction is
  * one synchronous call, so it never holds the lock across an await.
  */
 function sqliteStore(file: string, logger: Logger): Store {
   const db = new SQLite(file, { fileMustExist: true });
   db.pragma('busy_timeout = 0');
   db.pragma('synchronous = NORMAL');
+  const onWait = (err: unknown) =>
+    logger.debug({ code: (err as { code?: string }).code }, 'rate-limit store busy: waiting');
   return {
     limiter: (keyPrefix, points) =>
       new RateLimiterSQLite({ storeClient: db, storeType: 'better-sqlite3', ...tableOptions(keyPrefix, points) }),
-    consume: (limiter, key) => whileBusy(logger, () => limiter.consume(key)),
+    consume: (limiter, key) => whileSqliteBusy(() => limiter.consume(key), onWait),
     prune: (before) =>
-      whileBusy(logger, async () => void db.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`).run(before)),
+      whileSqliteBusy(async () => void db.prepare(`DELETE FROM ${TABLE} WHERE expire < ?`).run(before), onWait),
     close: async () => void db.close(),
   };
 }
@@ -170,21 +171,6 @@ const tableOptions = (keyPrefix: string, points: number) => ({
   points,
   duration: RATE_LIMIT_WINDOW_SECONDS,
 });
-
-const isBusy = (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test((err as { code?: string }).code ?? '');
-
-async function whileBusy<T>(logger: Logger, attempt: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + SQLITE_BUSY_WAIT_MS;
-  for (let delayMs = 1; ; delayMs = Math.min(delayMs * 2, 25)) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!isBusy(err) || Date.now() > deadline) throw err;
-      if (delayMs === 1) logger.debug({ code: (err as { code?: string }).code }, 'rate-limit store busy: waiting');
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-  }
-}
 
 /** A small pool of its own, with the store's guards: a dropped connection is a failed count, never a crash. */
 function postgresStore({ url, timeouts }: Config['database'] & { kind: 'postgres' }, logger: Logger): Store {

@@ -13,7 +13,7 @@ export const temporalVariables = z.object({
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   /** A prebuilt workflow bundle (production); unset, the worker bundles src/workflows at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
-  /** Each start, update, signal and terminate of an order's workflow gets this long; past it, 503. */
+  /** Each start, update and signal of an order's workflow gets this long; past it, 503. */
   TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 
@@ -29,7 +29,7 @@ export interface TemporalConfig {
   maxCachedWorkflows: number;
   /** The worker's SDK metrics on this port's /metrics (the Rust core's Prometheus exporter); 0: off. */
   metricsPort: number;
-  /** The deadline of each call to an order's workflow (start, update, signal, terminate). */
+  /** The deadline of each call to an order's workflow (start, update, signal). */
   callTimeoutMs: number;
   uiUrl: string;
   /** How the connection is made, in words, for logs and for the error when it fails. */

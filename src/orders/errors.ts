@@ -94,6 +94,16 @@ export class HoldExtensionLimitError extends OrderRuleError {
   }
 }
 
+/**
+ * A retry with the same Idempotency-Key took this request over while it stalled (its lease ran out):
+ * the request records nothing, so the key makes one order whatever the stalled attempt does next.
+ */
+export class AttemptSupersededError extends OrderRuleError {
+  constructor() {
+    super('A retry with the same Idempotency-Key took this request over; the retry has the answer');
+  }
+}
+
 /** A change the state machine does not allow (a bug if it escapes: callers check the status first). */
 export class InvalidTransitionError extends OrderRuleError {
   constructor(orderId: string, from: string, to: string) {

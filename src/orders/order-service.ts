@@ -11,7 +11,7 @@ import {
   TicketNotFoundError,
 } from './errors';
 import { isActive, OrderStatus, type HoldPolicy, type NewOrder, type Order, type OrderPlan } from './order';
-import type { Log, OrderRepository, OrderWorkflows, TicketLookup } from './ports';
+import type { AttemptFence, Log, OrderRepository, OrderWorkflows, TicketLookup } from './ports';
 
 export interface OrderServiceDeps {
   orders: OrderRepository;
@@ -48,12 +48,12 @@ export class OrderService {
    * first (one round trip), then the order and its `order:created` are recorded in one
    * transaction. A crash between the two leaves a workflow whose expiry finds no order and
    * ends harmlessly; the reverse (an order without a workflow) cannot happen.
-   * `resume`: the plan was tried before (a request retried with its Idempotency-Key).
+   * `fence`: an Idempotency-Key's attempt, which records the order only while it holds its key.
    */
   async placeOrder(
     userId: string,
     ticketId: string,
-    { plan = this.planOrder(), resume = false }: { plan?: OrderPlan; resume?: boolean } = {},
+    { plan = this.planOrder(), fence }: { plan?: OrderPlan; fence?: AttemptFence } = {},
   ): Promise<Order> {
     const { orders, tickets, workflows, logger, maxActiveOrdersPerUser } = this.deps;
     const found = await tickets.findForOrder(ticketId);
@@ -71,10 +71,11 @@ export class OrderService {
       holdPolicy: this.deps.holdPolicy,
       expiringReminderSeconds: this.deps.expiringReminderSeconds,
     };
-    await workflows.start(order, { resume });
+    await workflows.start(order);
     let placed: Order;
     try {
-      placed = await orders.record(place(order, this.now().toISOString(), ticket.version, maxActiveOrdersPerUser));
+      const placing = place(order, this.now().toISOString(), ticket.version, maxActiveOrdersPerUser);
+      placed = await orders.record(placing, fence);
     } catch (err) {
       throw await this.unrecorded(order.orderId, err);
     }
@@ -84,18 +85,14 @@ export class OrderService {
 
   /**
    * After its workflow started, the order could not be recorded. Only a rule's definite refusal
-   * (the ticket's unique index, the hold limit) lets the new workflow go at once. Any other failure
-   * may have committed (a connection lost after the commit): then the order exists and only its
-   * workflow will end it, so the workflow stays and its expiry decides (it leaves a tombstone if
-   * there was no order).
+   * (the ticket's unique index, the hold limit, a retry that took the request over) lets the new
+   * workflow go at once. Any other failure may have committed (a connection lost after the
+   * commit): then the order exists and only its workflow will end it, so the workflow stays and its
+   * expiry decides (it leaves a tombstone if there was no order).
    */
   private async unrecorded(orderId: string, err: unknown): Promise<unknown> {
     if (err instanceof OrderRuleError) {
-      await this.deps.workflows
-        .discard(orderId, err.message)
-        .catch((e: unknown) =>
-          this.deps.logger.warn({ err: e, orderId }, 'could not end the unused workflow; its expiry will end it'),
-        );
+      await this.discardPlan(orderId, err.message);
       return err;
     }
     if (err instanceof RetryLaterError) return err; // nothing was recorded, and the workflow has ended
@@ -105,6 +102,18 @@ export class OrderService {
         'if it was recorded, it holds the ticket and is listed by GET /api/orders; if not, nothing holds it.',
       { cause: err },
     );
+  }
+
+  /**
+   * Ends the workflow of a plan that recorded no order: one refused, or one whose attempt stalled
+   * and was taken over. The workflow itself checks that no order with the id exists.
+   */
+  async discardPlan(orderId: string, reason: string): Promise<void> {
+    await this.deps.workflows
+      .discard(orderId, reason)
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, orderId }, 'could not end the unused workflow; its expiry will end it'),
+      );
   }
 
   async listOrders(userId: string): Promise<Order[]> {

@@ -33,7 +33,8 @@ export interface Order {
 }
 
 /** How an order reached its end, kept for the Web UI, the logs and the metrics. */
-export type OrderEnding = 'paid' | 'expired' | 'cancelled-by-user';
+/** `not-recorded`: the API could not record the order (a rule refused it, or a retry took its request over). */
+export type OrderEnding = 'paid' | 'expired' | 'cancelled-by-user' | 'not-recorded';
 
 /** How much longer the holder may keep the ticket: fixed when the order is placed. */
 export interface HoldPolicy {

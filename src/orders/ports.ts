@@ -14,8 +14,12 @@ export interface OrderRepository {
   listByUser(userId: string): Promise<Order[]>;
   /** How many orders the user holds now, and when the first of them ends. */
   activeHolds(userId: string): Promise<ActiveHolds>;
-  /** Writes a decided change (no read): a new order, or events alone. */
-  record<R>(change: Change<R>): Promise<R>;
+  /**
+   * Writes a decided change (no read): a new order, or events alone. With a `fence`, only while the
+   * attempt still holds its Idempotency-Key, whose answer (the order) is stored in the same
+   * transaction; AttemptSupersededError when a retry has taken the key over.
+   */
+  record<R>(change: Change<R>, fence?: AttemptFence): Promise<R>;
   /** Reads the order, lets the command decide, and writes what it decided, in one transaction. */
   apply<R>(command: Command<R>): Promise<R>;
 }
@@ -23,6 +27,18 @@ export interface OrderRepository {
 export interface TicketLookup {
   /** The ticket, and whether an active order holds it, in one query (the API's hot path). */
   findForOrder(ticketId: string): Promise<{ ticket: Ticket; reserved: boolean } | undefined>;
+}
+
+/**
+ * One attempt at an Idempotency-Key's request (api/idempotency.ts): its user's key and the lease it
+ * holds. A retry that takes the key over gets a lease (and an order id) of its own, so a stalled
+ * attempt that wakes up later records nothing and can discard only its own order's workflow.
+ */
+export interface AttemptFence {
+  userId: string;
+  key: string;
+  /** The key's `lockedUntil` as this attempt set it: the fencing token. */
+  lease: string;
 }
 
 /** Who asks for an extension, and the Idempotency-Key that makes their retries one extension. */
@@ -33,12 +49,12 @@ export interface ExtensionRequest {
 
 /** The Temporal side of an order (temporal/order-workflows.ts implements it). */
 export interface OrderWorkflows {
+  /** Starts the order's workflow, once per order id; it will end the order whatever happens next. */
+  start(order: NewOrder): Promise<void>;
   /**
-   * Starts the order's workflow; it will end the order whatever happens next. `resume`: a retried
-   * plan, whose workflow may already run (it is kept) or have been discarded (it starts again).
+   * Asks the workflow of an order that was not recorded (a rule refused it, a retry took its request
+   * over) to end. It ends only if no order with its id exists (decisions/discarding.ts).
    */
-  start(order: NewOrder, options?: { resume?: boolean }): Promise<void>;
-  /** Ends a workflow whose order was never recorded (the ticket was taken meanwhile). */
   discard(orderId: string, reason: string): Promise<void>;
   /** Tells the workflow the user cancelled the order, so it stops waiting. */
   notifyCancelled(orderId: string): Promise<void>;

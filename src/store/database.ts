@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { Pool, type Client, type PoolClient } from 'pg';
 import { DEFAULT_POSTGRES_TIMEOUTS, type Config, type PostgresTimeouts } from '../config';
 import type { Logger } from '../logger';
 import { migrationProvider } from './migrations';
 import type { DatabaseKind, Db, Tables } from './schema';
+import { PatientSqliteDialect, SQLITE_BUSY_BUDGET_MS } from './sqlite-busy';
 
 /** Opens the configured database: an embedded SQLite file by default, PostgreSQL for production. */
 export function openDatabase(database: Config['database'], log: Logger): { db: Db; kind: DatabaseKind } {
@@ -16,14 +17,14 @@ export function openDatabase(database: Config['database'], log: Logger): { db: D
   }
   fs.mkdirSync(path.dirname(database.file), { recursive: true });
   const sqlite = new SQLite(database.file);
-  // WAL lets the API and the worker (two processes) read while the other writes;
-  // busy_timeout makes a writer wait for the lock instead of failing.
-  sqlite.pragma('busy_timeout = 5000');
-  useWal(sqlite, 5000);
+  // WAL lets the API and the worker (two processes) read while the other writes. A writer that
+  // meets the other's lock is told so at once, and waits without blocking the event loop (sqlite-busy.ts).
+  sqlite.pragma('busy_timeout = 0');
+  useWal(sqlite, SQLITE_BUSY_BUDGET_MS);
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   return {
-    db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) }),
+    db: new Kysely<Tables>({ dialect: new PatientSqliteDialect({ database: reusingStatements(sqlite) }) }),
     kind: 'sqlite',
   };
 }
@@ -146,7 +147,7 @@ const MIGRATION_LOCK_KEY = sql.lit(0x6f72646572); // "order" in ASCII
  *   transaction and its lock there is a no-op (it assumes a single process), so processes started
  *   together each found the migration pending and ran it: `table "tickets" already exists`. SQLite's
  *   DDL is transactional, so the migration also commits whole or not at all: a process killed
- *   half-way leaves no half schema. A waiting process waits up to busy_timeout (5 s, openDatabase),
+ *   half-way leaves no half schema. A waiting process waits up to 5 s (store/sqlite-busy.ts),
  *   then fails its start and is restarted by its supervisor.
  * - PostgreSQL: a session advisory lock, held on one connection around the whole of it. kysely's own
  *   (pg_advisory_xact_lock) is taken inside the migrations' transaction only, after it has created

@@ -1,6 +1,11 @@
+import { AttemptSupersededError } from '../orders/errors';
 import type { OrderPlan } from '../orders/order';
+import type { AttemptFence } from '../orders/ports';
 import type { DatabaseKind, Db } from './schema';
-import { inTransaction } from './transactions';
+import { inTransaction, type Trx } from './transactions';
+
+/** The answer that a recorded order gives its key: 201 Created, the order as its body. */
+const ORDER_CREATED = 201;
 
 /** One user's key: keys are scoped per user, so two users never see each other's answers. */
 export interface KeyRef {
@@ -97,17 +102,25 @@ export class IdempotencyStore {
     return result.numUpdatedRows === 1n;
   }
 
-  /** The key's answer, from now on returned to every retry. */
-  async answer(ref: KeyRef, answer: StoredAnswer): Promise<void> {
+  /**
+   * The key's answer, from now on returned to every retry; with a `lease`, only while the attempt
+   * that holds it still does (a stalled attempt never answers for the retry that took its key over).
+   */
+  async answer(ref: KeyRef, answer: StoredAnswer, lease?: string): Promise<void> {
     await this.update(ref)
       .set({ status_code: answer.statusCode, response: JSON.stringify(answer.body) })
       .where('status_code', 'is', null)
+      .$if(lease !== undefined, (q) => q.where('locked_until', '=', lease!))
       .execute();
   }
 
-  /** Ends the lease early, without an answer: the next retry takes over at once. */
-  async release(ref: KeyRef, now: string): Promise<void> {
-    await this.update(ref).set({ locked_until: now }).where('status_code', 'is', null).execute();
+  /** Ends this attempt's lease early, without an answer: the next retry takes over at once. */
+  async release(ref: KeyRef, lease: string, now: string): Promise<void> {
+    await this.update(ref)
+      .set({ locked_until: now })
+      .where('status_code', 'is', null)
+      .where('locked_until', '=', lease)
+      .execute();
   }
 
   /** Deletes keys created before `createdBefore`, at most `limit` of them; returns how many. */
@@ -132,4 +145,23 @@ export class IdempotencyStore {
   private update(ref: KeyRef) {
     return this.db.updateTable('idempotency_keys').where('user_id', '=', ref.userId).where('key', '=', ref.key);
   }
+}
+
+/**
+ * In the transaction that records an attempt's order: the key's answer becomes that order, only if
+ * the attempt still holds the key (its lease and its plan's order id). Otherwise a retry took the
+ * key over, and the whole transaction rolls back. On PostgreSQL this row's lock orders it against
+ * a takeover: whichever commits first wins, and the other finds the key changed.
+ */
+export async function answerWithOrder(trx: Trx, fence: AttemptFence, orderId: string, order: unknown): Promise<void> {
+  const result = await trx
+    .updateTable('idempotency_keys')
+    .set({ status_code: ORDER_CREATED, response: JSON.stringify(order) })
+    .where('user_id', '=', fence.userId)
+    .where('key', '=', fence.key)
+    .where('order_id', '=', orderId)
+    .where('locked_until', '=', fence.lease)
+    .where('status_code', 'is', null)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== 1n) throw new AttemptSupersededError();
 }

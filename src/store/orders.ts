@@ -7,9 +7,10 @@ import {
   TicketAlreadyReservedError,
 } from '../orders/errors';
 import { ACTIVE_STATUSES, type ActiveHolds, type Order, type OrderEnding } from '../orders/order';
-import type { OrderRepository } from '../orders/ports';
+import type { AttemptFence, OrderRepository } from '../orders/ports';
 import type { OrderUpdate } from '../orders/transitions';
 import { isUniqueViolation } from './driver-errors';
+import { answerWithOrder } from './idempotency';
 import { ordersWithTicket, toOrder, toRecord, toRow } from './order-rows';
 import { appendToOutbox } from './outbox';
 import type { DatabaseKind, Db } from './schema';
@@ -55,9 +56,12 @@ export class OrderStore implements OrderRepository {
     return activeHoldsOf(this.db, userId);
   }
 
-  async record<R>(change: Change<R>): Promise<R> {
+  async record<R>(change: Change<R>, fence?: AttemptFence): Promise<R> {
     try {
-      await inTransaction(this.db, this.kind, (trx) => write(trx, this.kind, change));
+      await inTransaction(this.db, this.kind, async (trx) => {
+        await write(trx, this.kind, change);
+        if (fence && change.insert) await answerWithOrder(trx, fence, change.insert.id, change.result);
+      });
     } catch (err) {
       if (change.insert && isUniqueViolation(err, 'ticket')) throw new TicketAlreadyReservedError();
       if (change.insert && isUniqueViolation(err, 'any')) throw new OrderExpiredBeforeRecordedError();

@@ -5,7 +5,7 @@ export type Trx = Kysely<Tables>;
 
 /**
  * One transaction on either engine. SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so
- * two processes (API and worker) queue on busy_timeout instead of failing to upgrade a read lock.
+ * two processes (API and worker) queue for the lock (store/sqlite-busy.ts) instead of failing to upgrade a read lock.
  * PostgreSQL: a plain transaction (READ COMMITTED); OrderStore.apply locks the order's row as it
  * reads it, and each order update is conditional on the version it read.
  */

@@ -15,6 +15,7 @@ import type { NewOrder } from '../orders/order';
 import type { ExtensionRequest, OrderWorkflows } from '../orders/ports';
 import type { orderWorkflow } from '../workflows/order.workflow';
 import {
+  discardSignal,
   extendHoldUpdate,
   ORDER_WORKFLOW_TYPE,
   orderCancelledSignal,
@@ -36,7 +37,7 @@ export function temporalOrderWorkflows(
   const handle = (orderId: string) => client.workflow.getHandle(orderWorkflowId(orderId));
   const within = <T>(call: () => Promise<T>) => withinDeadline(client, callTimeoutMs, call);
   return {
-    async start(order: NewOrder, { resume = false } = {}) {
+    async start(order: NewOrder) {
       const timer = workflowStartSeconds.startTimer();
       try {
         await within(() =>
@@ -44,12 +45,9 @@ export function temporalOrderWorkflows(
             taskQueue,
             workflowId: orderWorkflowId(order.orderId),
             args: [order],
-            // A resumed plan keeps its running workflow, and starts again one that was discarded
-            // (terminated); one that completed (expired) is never started twice.
-            workflowIdReusePolicy: resume
-              ? WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
-              : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-            workflowIdConflictPolicy: resume ? WorkflowIdConflictPolicy.USE_EXISTING : WorkflowIdConflictPolicy.FAIL,
+            // One workflow per order id, ever: a retried request places a plan (an id) of its own.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
             typedSearchAttributes: [
               { key: SearchAttributes.OrderId, value: order.orderId },
               { key: SearchAttributes.UserId, value: order.userId },
@@ -78,7 +76,7 @@ export function temporalOrderWorkflows(
       }
     },
     async discard(orderId, reason) {
-      await ifRunning(() => within(() => handle(orderId).terminate(`order not recorded: ${reason}`)));
+      await ifRunning(() => within(() => handle(orderId).signal(discardSignal, reason)));
     },
     async notifyCancelled(orderId) {
       await ifRunning(() => within(() => handle(orderId).signal(orderCancelledSignal)));

@@ -18,7 +18,9 @@ import {
   type OrderEnding,
   type Payment,
 } from '../orders/order';
+import { describeEnding, holding } from './details';
 import {
+  discardSignal,
   EXPIRING_REMINDER_PATCH,
   extendHoldUpdate,
   orderCancelledSignal,
@@ -41,10 +43,12 @@ const { completeOrder } = withSummary('Apply the payment: complete the order, or
 const { rejectPayment } = withSummary('Refuse a late payment: publish payment:rejected');
 const { extendHold } = withSummary('Extend the hold: move expiresAt, publish order:updated');
 const { remindExpiring } = withSummary('Remind the holder: publish order:expiring if the order is still active');
+const { discardUnrecorded } = withSummary('Discard: end an order that was never recorded, if none was');
 
 /**
  * The life of one order. It holds the ticket until `expiresAt`; whichever comes first ends it:
- * a payment (complete), the user's DELETE (cancelled), or the deadline (expired, cancelled).
+ * a payment (complete), the user's DELETE (cancelled), or the deadline (expired, cancelled); or,
+ * for an order the API never recorded, its discard (not-recorded).
  * Shortly before each deadline an order still active gets `order:expiring` (a reminder).
  * An extension (update `extendHold`) moves the deadline; the expiry never runs while one is in flight.
  * The database is the arbiter of every change, so a payment racing the deadline ends the order
@@ -77,6 +81,12 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   setHandler(orderCancelledSignal, () => {
     cancelledByUser = true;
   });
+  let discarded = false; // the API could not record it, and the database holds no order of its id
+  setHandler(discardSignal, async (reason) => {
+    if (!waiting || discarded) return;
+    discarded = (await discardUnrecorded(order)).discarded;
+    if (discarded) state.discardReason = reason;
+  });
   const refusal = (): OrderRuleError | undefined =>
     waiting
       ? extensionRefusal(
@@ -108,7 +118,7 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
     { validator: () => refuseIf(refusal()) },
   );
 
-  const decided = () => payments.length > 0 || cancelledByUser;
+  const decided = () => payments.length > 0 || cancelledByUser || discarded;
   setCurrentDetails(holding(order.expiresAt, 0));
   // One durable timer per deadline: an extension moves the deadline, and the timer with it.
   for (;;) {
@@ -122,7 +132,9 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   }
   waiting = false;
 
-  if (!decided()) {
+  if (discarded) {
+    end({ status: OrderStatus.Cancelled, ending: 'not-recorded' }, 'not-recorded');
+  } else if (!decided()) {
     // The current deadline: the expiry first waits for the payments published before it.
     end(await expireOrder({ ...order, expiresAt: state.expiresAt }), 'expired');
   } else if (payments.length > 0) {
@@ -175,24 +187,8 @@ function refuseIf(refusal: OrderRuleError | undefined): void {
   if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.name);
 }
 
-function holding(expiresAt: string, extensions: number): string {
-  const extended = extensions > 0 ? ` (extended ${extensions === 1 ? 'once' : `${extensions} times`})` : '';
-  return `Waiting for payment until **${expiresAt}**${extended}; the ticket is held until then.`;
-}
-
 function msUntil(isoTime: string): number {
   // Date.now() is deterministic inside a workflow: it is the time of the current workflow task.
   // At least 1 ms: a deadline already past (the worker was down all window) still times out at once.
   return Math.max(1, Date.parse(isoTime) - Date.now());
-}
-
-function describeEnding(state: OrderState): string {
-  switch (state.ending) {
-    case 'paid':
-      return `Complete: paid by payment ${state.paymentId ?? '(unknown)'}.`;
-    case 'expired':
-      return `Cancelled: not paid before ${state.expiresAt}; the ticket is free again.`;
-    default:
-      return 'Cancelled by the user; the ticket is free again.';
-  }
 }

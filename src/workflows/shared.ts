@@ -36,12 +36,19 @@ export interface OrderState {
   extensions?: number;
   /** Payments refused because the order had already ended (each got a `payment:rejected`). */
   rejectedPaymentIds: string[];
+  /** Why the API asked to discard it (`ending: 'not-recorded'`). */
+  discardReason?: string;
 }
 
 /** A `payment:created` the database has decided, relayed so that the workflow stops waiting. */
 export const paymentReceivedSignal = defineSignal<[Payment]>('paymentReceived');
 /** Sent by the API after DELETE has cancelled the order in the database: the wait is over. */
 export const orderCancelledSignal = defineSignal('orderCancelled');
+/**
+ * Sent by the API when it could not record the order (a rule refused it, or a retry took its
+ * request over), with why: the workflow ends (`not-recorded`) unless an order with its id exists.
+ */
+export const discardSignal = defineSignal<[string]>('discardUnrecorded');
 export const orderStateQuery = defineQuery<OrderState>('orderState');
 /**
  * POST /api/orders/:orderId/extend: more time for the holder. Its validator refuses an order that is

@@ -14,12 +14,13 @@ import type { NewOrder, Order } from '../../src/orders/order';
 import type { OrderRepository } from '../../src/orders/ports';
 import type { Store } from '../../src/store';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
-import { orderWorkflowId } from '../../src/workflows/shared';
+import { discardSignal, orderWorkflowId } from '../../src/workflows/shared';
 import { eventually } from '../../scripts/lib/eventually';
 import { fullRequester, listen } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
 import { databases, type TestDatabase } from '../support/database';
 import { newId } from '../support/orders';
+import { signalsOf } from '../support/workflow-history';
 import { appOver, orderServiceOver } from '../support/service';
 
 const logger = pino({ level: 'silent' });
@@ -50,6 +51,26 @@ function dyingAt(orders: OrderRepository, stopAt: 'before-record' | 'after-recor
     },
   };
   return { repository, stopped };
+}
+
+/** A stand-in for a process that stalls just before it records (a long GC pause, a stalled pool): it goes on when told. */
+function stallingBeforeRecord(orders: OrderRepository) {
+  let wake = () => undefined as void;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  let reach = () => undefined as void;
+  const stalled = new Promise<void>((resolve) => (reach = resolve));
+  const repository: OrderRepository = {
+    find: (id) => orders.find(id),
+    listByUser: (id) => orders.listByUser(id),
+    activeHolds: (id) => orders.activeHolds(id),
+    apply: (command) => orders.apply(command),
+    record: async (change, fence) => {
+      reach();
+      await woken;
+      return orders.record(change, fence);
+    },
+  };
+  return { repository, stalled, wake };
 }
 
 describe.each(databases)('POST /api/orders on %s', (_engine, openStore) => {
@@ -217,6 +238,65 @@ describe.each(databases)('POST /api/orders on %s', (_engine, openStore) => {
         expect({ status: again.status, body: again.body }).toEqual({ status: 201, body: order });
       },
     );
+
+    describe('when an attempt stalls past its lease, a retry takes the key over and records, and then the stalled attempt wakes up', () => {
+      /** The stalled attempt's reply and plan, and the retry's order, once the stalled attempt has woken and answered. */
+      type Api = Awaited<ReturnType<typeof api>>;
+      async function stallThenRetry(cookie: string, between?: (order: Order, survivor: Api) => Promise<void>) {
+        const stalling = stallingBeforeRecord(store.orders);
+        const stalled = await api({ orders: stalling.repository, leaseMs: 500 });
+        const survivor = await api();
+        const [ticketId, key] = [await newTicket(), newId()];
+        const firstTry = post(stalled, cookie, { ticketId }, key);
+        await stalling.stalled; // its workflow has started; it is about to record
+        const firstPlan = await store.db
+          .selectFrom('idempotency_keys')
+          .select('order_id')
+          .where('key', '=', key)
+          .executeTakeFirstOrThrow();
+        const retry = await eventually(async () => {
+          const reply = await post(survivor, cookie, { ticketId }, key);
+          return reply.status === 409 ? undefined : reply; // the stalled attempt's lease runs out first
+        }, 'the retry to take the key over');
+        expect(retry.status).toBe(201);
+        const order = retry.body as Order;
+        await between?.(order, survivor);
+        stalling.wake();
+        const again = () => post(survivor, cookie, { ticketId }, key);
+        return { first: await firstTry, firstOrderId: firstPlan.order_id, order, again };
+      }
+
+      test("when the stalled attempt's insert is refused by a rule (the hold limit), then it ends only its own workflow, never the retry's order's", async () => {
+        const cookie = newUser();
+        const request = await api();
+        for (let i = 1; i < MAX_HOLDS; i++)
+          expect((await post(request, cookie, { ticketId: await newTicket() })).status).toBe(201);
+        const { first, firstOrderId, order, again } = await stallThenRetry(cookie);
+
+        expect(first.status).toBe(429); // the retry's order took the last slot
+        expect(await workflowStatus(order.id)).toBe('RUNNING');
+        expect(await signalsOf(temporal, order.id)).toEqual([]); // nothing told the recorded order's workflow to go
+        expect(await signalsOf(temporal, firstOrderId)).toContain(discardSignal.name);
+        const replayed = await again();
+        expect({ status: replayed.status, body: replayed.body }).toEqual({ status: 201, body: order });
+      });
+
+      test("when its insert would pass (the retry's order was cancelled meanwhile), then the fence refuses it: the key makes one order", async () => {
+        const cookie = newUser();
+        const { first, firstOrderId, order, again } = await stallThenRetry(cookie, async (recorded, survivor) => {
+          expect((await survivor('DELETE', `/api/orders/${recorded.id}`, { headers: { cookie } })).status).toBe(204);
+        });
+        expect(first.status).toBe(409);
+        expect(first.body).toEqual({
+          errors: [
+            { message: 'A retry with the same Idempotency-Key took this request over; the retry has the answer' },
+          ],
+        });
+        expect(await store.orders.find(firstOrderId)).toBeUndefined();
+        const replayed = await again();
+        expect({ status: replayed.status, body: replayed.body }).toEqual({ status: 201, body: order });
+      });
+    });
 
     test('when a key has outlived its 24 hours, then it is pruned, and the key is new again', async () => {
       const ref = { userId: newId(), key: newId() };

@@ -5,12 +5,17 @@
  * the HTTP API and listens on NATS until the expected state appears.
  */
 import { Client, Connection } from '@temporalio/client';
-import { orderStateQuery, orderWorkflowId, type OrderState } from '../../src/workflows/shared';
+import pino from 'pino';
+import { place } from '../../src/orders/decisions';
+import { TicketAlreadyReservedError } from '../../src/orders/errors';
+import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
+import { orderStateQuery, orderWorkflowId, SearchAttributes, type OrderState } from '../../src/workflows/shared';
 import { postOrder } from '../support/api';
 import { sessionCookieForUser } from '../support/auth';
 import { ticketThenOrder } from '../../scripts/lib/ticketing';
 import { CoreNatsPeer, type Recorder } from '../support/nats';
 import { newId } from '../support/orders';
+import { orderServiceOver } from '../support/service';
 import { startSystem, type TestSystem } from '../support/system';
 
 interface ApiOrder {
@@ -140,6 +145,39 @@ describe.each(['sqlite', 'postgres'] as const)('the order lifecycle on %s', (dat
     expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400, 400, 400, 400, 400, 400]);
     const losers = results.filter((r) => r.status === 400);
     losers.forEach((r) => expect(r.body).toEqual({ errors: [{ message: 'Ticket is already reserved' }] }));
+  });
+
+  test('when an order loses its ticket after its workflow started, then the worker ends that workflow not-recorded, and the Web UI lists it cancelled', async () => {
+    const { ticket, order } = await ticketAndOrder();
+    expect((await system.request('DELETE', `/api/orders/${order.id}`, { headers: { cookie } })).status).toBe(204);
+    const real = temporalOrderWorkflows(temporal, system.config.temporal.taskQueue);
+    let loser = '';
+    const service = orderServiceOver(
+      system.db.store,
+      {
+        ...real,
+        // Between this order's start and its record, the ticket's order is cancelled and another takes it.
+        async start(order) {
+          await real.start(order);
+          loser = order.orderId;
+          await system.db.store.orders.record(
+            place({ ...order, orderId: newId(), userId: newId() }, new Date().toISOString(), 0),
+          );
+        },
+      },
+      pino({ level: 'silent' }),
+    );
+
+    await expect(service.placeOrder(newId(), ticket.id)).rejects.toBeInstanceOf(TicketAlreadyReservedError);
+
+    expect(await workflowResult(loser)).toMatchObject({
+      status: 'cancelled',
+      ending: 'not-recorded',
+      discardReason: 'Ticket is already reserved',
+    });
+    const described = await temporal.workflow.getHandle(orderWorkflowId(loser)).describe();
+    expect(described.status.name).toBe('COMPLETED'); // ended by its own code, not terminated
+    expect(described.typedSearchAttributes.get(SearchAttributes.OrderStatus)).toBe('cancelled');
   });
 
   test('when the API reports health and metrics, then it is ready and counts orders, endings and requests', async () => {

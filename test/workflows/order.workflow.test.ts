@@ -17,6 +17,7 @@ import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import type { Store } from '../../src/store';
 import type { orderWorkflow } from '../../src/workflows/order.workflow';
 import {
+  discardSignal,
   extendHoldUpdate,
   ORDER_WORKFLOW_TYPE,
   orderCancelledSignal,
@@ -178,6 +179,64 @@ test('when the user cancels, then the workflow ends at once without an expiry', 
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'cancelled-by-user' });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:cancelled']);
   await record('cancelled', handle);
+});
+
+describe('when the API asks to discard the workflow of an order it could not record', () => {
+  test('when no order with its id exists, then a tombstone takes the id and the workflow ends not-recorded, at once', async () => {
+    const ticket = { id: newId(), title: 'never recorded', price: 5, version: 0 };
+    await store.tickets.upsert(ticket);
+    const unrecorded: NewOrder = {
+      orderId: newId(),
+      userId: newId(),
+      ticket: { id: ticket.id, title: ticket.title, price: ticket.price },
+      expiresAt: new Date((await env.currentTimeMs()) + FIFTEEN_MINUTES).toISOString(),
+    };
+    const handle = await env.client.workflow.start<typeof orderWorkflow>(ORDER_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: orderWorkflowId(unrecorded.orderId),
+      args: [unrecorded],
+    });
+
+    const result = await withWorker(async () => {
+      await handle.signal(discardSignal, 'Ticket is already reserved');
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({
+      status: OrderStatus.Cancelled,
+      ending: 'not-recorded',
+      discardReason: 'Ticket is already reserved',
+    });
+    const { events } = await handle.fetchHistory();
+    expect(events?.filter((e) => e.timerFiredEventAttributes)).toEqual([]); // it did not wait for the deadline
+    const row = await store.db.selectFrom('orders').selectAll().where('id', '=', unrecorded.orderId).executeTakeFirst();
+    expect(row).toMatchObject({ tombstone: 1, status: OrderStatus.Cancelled, ending: 'not-recorded' });
+    await expect(store.orders.record(place(unrecorded, new Date().toISOString(), 0))).rejects.toBeInstanceOf(
+      OrderExpiredBeforeRecordedError,
+    ); // a stalled attempt that wakes up can no longer record it
+    expect(await outboxSubjects(store, unrecorded.orderId)).toEqual([]);
+    await record('discarded', handle);
+  });
+
+  test('when the order is recorded, then the discard changes nothing and the order lives on to its deadline', async () => {
+    const { input, handle } = await startOrder();
+
+    const result = await withWorker(async () => {
+      await handle.signal(discardSignal, 'a stale attempt');
+      await env.sleep('1 minute');
+      expect(await handle.query(orderStateQuery)).toMatchObject({ status: OrderStatus.Created });
+      return handle.result();
+    });
+
+    expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'expired' });
+    expect(result.discardReason).toBeUndefined();
+    expect(await outboxSubjects(store, input.orderId)).toEqual([
+      'order:created',
+      'order:expiring',
+      'expiration:complete',
+      'order:cancelled',
+    ]);
+  });
 });
 
 test('when a payment lands while the expiry runs, then the order stays cancelled and the payment is refused', async () => {

@@ -7,6 +7,7 @@ export type { Change, Command } from './change';
 export type { Outcome } from './outcome';
 export { checkHoldLimit, place } from './placing';
 export { cancelByUser } from './cancelling';
+export { discardUnrecorded } from './discarding';
 export { expire } from './expiring';
 export { remindExpiring } from './reminding';
 export { extendHold, extensionRefusal, type Extended } from './extending';
