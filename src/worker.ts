@@ -113,7 +113,11 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       ['orders-tickets', ticketHandlers(store.tickets)],
       [PAYMENTS_CONSUMER, paymentHandlers(store.orders, workflows, events)],
     ] as const) {
-      const consumer = resources.add(durable, await runConsumer(bus, durable, handlers, events), (c) => c.stop());
+      const consumer = resources.add(
+        durable,
+        await runConsumer(bus, durable, handlers, events, store.consumerPositions),
+        (c) => c.stop(),
+      );
       consumers[`consumer ${durable}`] = () => consumer.check();
     }
 

@@ -1,7 +1,8 @@
 import type { ConsumerMessages } from 'nats';
 import type { Logger } from '../logger';
 import { consumerRestarts } from '../metrics';
-import { ensureConsumer, type EventBus } from './jetstream';
+import { openDurable, recordFloor, type PositionLog } from './consumer-positions';
+import type { EventBus } from './jetstream';
 
 export interface RunningConsumer {
   /** Resolves while the consumer is consuming; rejects, saying since when and why, while it is down (for /readyz). */
@@ -19,8 +20,8 @@ const MAX_PAUSE_MS = 30_000;
  * is deleted. Before this, the loop then ended without a word (or, for a deleted consumer, waited
  * forever), and the process went on, ready but deaf. Now each end that `stop` did not ask for is
  * logged and counted, the consumer reports itself down, and it is got again after a pause
- * (recreated if it was deleted), until it consumes again. The first start is not retried: a
- * process that cannot consume at all fails its start-up.
+ * (recreated if it was deleted, after the ack floor recorded in `positions`), until it consumes
+ * again. The first start is not retried: a process that cannot consume at all fails its start-up.
  */
 export async function superviseConsumer(
   bus: EventBus,
@@ -28,14 +29,16 @@ export async function superviseConsumer(
   subjects: string[],
   log: Logger,
   consume: (messages: ConsumerMessages, consuming: () => void) => Promise<void>,
+  positions?: PositionLog,
 ): Promise<RunningConsumer> {
   const open = async () => {
-    await ensureConsumer(bus, durable, subjects); // creates it again if it was deleted; a no-op otherwise
+    await openDurable(bus, durable, subjects, positions, log); // creates it again if it was deleted
     const consumer = await bus.js.consumers.get(bus.stream, durable);
     // Without abort_on_missing_resource, nats.js waits for a deleted consumer or stream, silently and forever.
     return consumer.consume({ max_messages: 64, abort_on_missing_resource: true });
   };
   let messages: ConsumerMessages | undefined = await open();
+  const stopRecording = positions ? recordFloor(bus, durable, positions, log) : async () => {};
   let down: { since: string; reason: string } | undefined;
   let failures = 0; // in a row: the pause grows with them, and a handled message resets them
   let stopped = false;
@@ -82,6 +85,7 @@ export async function superviseConsumer(
       await messages?.close();
       await loop;
       await messages?.close(); // opened while stop() waited
+      await stopRecording();
     },
   };
 }

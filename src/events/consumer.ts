@@ -1,8 +1,9 @@
-import type { JsMsg } from 'nats';
+import type { ConsumerMessages, JsMsg } from 'nats';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
 import { eventsRejected } from '../metrics';
 import type { Subject } from '../orders/catalogue';
+import type { PositionLog } from './consumer-positions';
 import { superviseConsumer, type RunningConsumer } from './consumer-supervisor';
 import type { EventBus } from './jetstream';
 import { inConsumerSpan } from './trace-context';
@@ -34,9 +35,15 @@ export async function runConsumer(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own payload type
   handlers: Partial<Record<Subject, Handler<any>>>,
   logger: Logger,
+  positions?: PositionLog,
 ): Promise<RunningConsumer> {
   const log = logger.child({ consumer: durable });
-  return superviseConsumer(bus, durable, Object.keys(handlers), log, async (messages, consuming) => {
+  return superviseConsumer(bus, durable, Object.keys(handlers), log, consumeWith(handlers, log), positions);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own payload type
+function consumeWith(handlers: Partial<Record<Subject, Handler<any>>>, log: Logger) {
+  return async (messages: ConsumerMessages, consuming: () => void): Promise<void> => {
     for await (const msg of messages) {
       consuming();
       const h = handlers[msg.subject as Subject] as Handler | undefined;
@@ -73,5 +80,5 @@ export async function runConsumer(
         msg.nak(retryInMs);
       }
     }
-  });
+  };
 }

@@ -120,12 +120,22 @@ async function createOrUpdateStream(
   }
 }
 
-/** A durable pull consumer with explicit acks: unacknowledged messages come again. */
-export async function ensureConsumer(bus: EventBus, durable: string, subjects: readonly string[]): Promise<void> {
+/**
+ * A durable pull consumer with explicit acks: unacknowledged messages come again. It delivers from
+ * the stream's start, or from `startSeq` (a lost consumer created again: consumer-positions.ts).
+ */
+export async function ensureConsumer(
+  bus: EventBus,
+  durable: string,
+  subjects: readonly string[],
+  startSeq?: number,
+): Promise<void> {
   await bus.jsm.consumers.add(bus.stream, {
     durable_name: durable,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+    ...(startSeq === undefined
+      ? { deliver_policy: DeliverPolicy.All }
+      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
     filter_subjects: [...subjects],
     ack_wait: nanos(30_000),
     max_deliver: -1,
@@ -160,7 +170,8 @@ function isSubjectOverlap(err: unknown): boolean {
   return (err as { api_error?: { err_code?: number } }).api_error?.err_code === SUBJECT_OVERLAP;
 }
 
+/** JetStream's stream not found (10059) or consumer not found (10014). */
 export function isNotFound(err: unknown): boolean {
   const e = err as { code?: string; api_error?: { err_code?: number } };
-  return e.api_error?.err_code === 10059 || e.code === '404';
+  return e.api_error?.err_code === 10059 || e.api_error?.err_code === 10014 || e.code === '404';
 }

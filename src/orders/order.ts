@@ -36,6 +36,13 @@ export interface Order {
 /** `not-recorded`: the API could not record the order (a rule refused it, or a retry took its request over). */
 export type OrderEnding = 'paid' | 'expired' | 'cancelled-by-user' | 'not-recorded';
 
+/** A payment as the service decided it, once for good: it completed its order, or it was refused. */
+export interface DecidedPayment {
+  paymentId: string;
+  orderId: string;
+  accepted: boolean;
+}
+
 /** How much longer the holder may keep the ticket: fixed when the order is placed. */
 export interface HoldPolicy {
   /** How many times the hold may be extended (0: never). */

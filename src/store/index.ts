@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { migrateToLatest, openDatabase, openMigrationDatabase } from './database';
+import { ConsumerPositions } from './consumer-positions';
 import { IdempotencyStore } from './idempotency';
 import { OrderStore, type StoreHooks } from './orders';
 import { OutboxStore } from './outbox';
@@ -9,7 +10,7 @@ import { TicketStore } from './tickets';
 
 export type { StoreHooks } from './orders';
 
-/** Persistence of one process: tickets, orders, the outbox and idempotency keys over one database (a pool on PostgreSQL). */
+/** Persistence of one process: tickets, orders, the outbox, idempotency keys and consumer positions over one database (a pool on PostgreSQL). */
 export interface Store {
   db: Db;
   kind: DatabaseKind;
@@ -17,6 +18,7 @@ export interface Store {
   orders: OrderStore;
   outbox: OutboxStore;
   idempotency: IdempotencyStore;
+  consumerPositions: ConsumerPositions;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export function createStore(db: Db, kind: DatabaseKind, hooks: StoreHooks = {}):
     orders: new OrderStore(db, kind, hooks),
     outbox: new OutboxStore(db, kind),
     idempotency: new IdempotencyStore(db, kind),
+    consumerPositions: new ConsumerPositions(db),
     close: () => db.destroy(),
   };
 }

@@ -6,13 +6,13 @@ import {
   OrderExpiredBeforeRecordedError,
   TicketAlreadyReservedError,
 } from '../orders/errors';
-import { ACTIVE_STATUSES, type ActiveHolds, type Order, type OrderEnding } from '../orders/order';
+import { ACTIVE_STATUSES, type ActiveHolds, type DecidedPayment, type Order, type OrderEnding } from '../orders/order';
 import type { AttemptFence, OrderRepository } from '../orders/ports';
 import type { OrderUpdate } from '../orders/transitions';
 import { isUniqueViolation } from './driver-errors';
 import { answerWithOrder } from './idempotency';
 import { ordersWithTicket, toOrder, toRecord, toRow } from './order-rows';
-import { appendToOutbox } from './outbox';
+import { appendToOutbox, indexSafeId } from './outbox';
 import type { DatabaseKind, Db } from './schema';
 import { inTransaction, type Trx } from './transactions';
 
@@ -85,7 +85,9 @@ export class OrderStore implements OrderRepository {
         .where('id', '=', command.orderId)
         .$if(this.kind === 'postgres', (q) => q.forUpdate())
         .executeTakeFirst();
-      const decided = command.decide(row && toRecord(row));
+      // Read after the order's row lock: a payment's two deciders (consumer, workflow) take turns on it.
+      const payment = command.paymentId && (await decidedPayment(trx, command.paymentId));
+      const decided = command.decide(row && toRecord(row), payment || undefined);
       await write(trx, this.kind, decided);
       return decided;
     });
@@ -105,7 +107,28 @@ async function write(trx: Trx, kind: DatabaseKind, change: Change<unknown>): Pro
   if (change.holdLimit) await withinHoldLimit(trx, kind, change.holdLimit);
   if (change.insert) await trx.insertInto('orders').values(toRow(change.insert)).execute();
   if (change.update) await update(trx, change.update);
+  if (change.decidedPayment) {
+    const { paymentId, orderId, accepted } = change.decidedPayment;
+    await trx
+      .insertInto('payments_decided')
+      .values({
+        payment_id: indexSafeId(paymentId),
+        order_id: orderId,
+        accepted: accepted ? 1 : 0,
+        decided_at: new Date().toISOString(),
+      })
+      .execute();
+  }
   await appendToOutbox(trx, change.events);
+}
+
+async function decidedPayment(trx: Trx, paymentId: string): Promise<DecidedPayment | undefined> {
+  const row = await trx
+    .selectFrom('payments_decided')
+    .selectAll()
+    .where('payment_id', '=', indexSafeId(paymentId))
+    .executeTakeFirst();
+  return row && { paymentId, orderId: row.order_id, accepted: row.accepted === 1 };
 }
 
 async function activeHoldsOf(db: Trx, userId: string): Promise<ActiveHolds> {

@@ -62,9 +62,13 @@ const HEADER_SAFE = /^[\x21-\x7e]{1,200}$/;
  * `<subject>:<id>`, which existing rows and JetStream's dedup rely on.
  */
 export function headerSafeMsgId({ subject, msgId }: Pick<OutgoingEvent, 'subject' | 'msgId'>): string {
-  if (HEADER_SAFE.test(msgId)) return msgId;
-  return `${subject}:sha256:${createHash('sha256').update(msgId).digest('hex')}`;
+  return HEADER_SAFE.test(msgId) ? msgId : `${subject}:${digestOf(msgId)}`;
 }
+
+/** An id as a unique key: itself, or, if no index could hold it, its digest (as headerSafeMsgId does). */
+export const indexSafeId = (id: string): string => (HEADER_SAFE.test(id) ? id : digestOf(id));
+
+const digestOf = (id: string): string => `sha256:${createHash('sha256').update(id).digest('hex')}`;
 
 /** The advisory lock (PostgreSQL) that claims of the outbox take turns on. */
 const CLAIM_LOCK = 7_150_120_811;

@@ -47,6 +47,22 @@ export interface OutboxTable {
   claimed_until: Generated<string | null>;
 }
 
+/** A payment:created as the service decided it, once (migration 0010). */
+export interface PaymentDecidedTable {
+  payment_id: string;
+  order_id: string;
+  /** 1: it completed the order; 0: it was refused with payment:rejected. */
+  accepted: number;
+  decided_at: string;
+}
+
+/** A durable consumer's ack floor as JetStream last reported it (migration 0011; bigint: a string from pg). */
+export interface ConsumerPositionTable {
+  durable: string;
+  stream_seq: number | string;
+  updated_at: string;
+}
+
 /** One Idempotency-Key of one user (store/idempotency.ts). */
 export interface IdempotencyKeyTable {
   user_id: string;
@@ -68,6 +84,8 @@ export interface Tables {
   orders: OrderTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeyTable;
+  payments_decided: PaymentDecidedTable;
+  consumer_positions: ConsumerPositionTable;
 }
 
 export type Db = Kysely<Tables>;

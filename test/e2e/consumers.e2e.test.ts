@@ -8,6 +8,7 @@
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import pino from 'pino';
 import { connectEventBus } from '../../src/events/jetstream';
+import { cancelByUser, place } from '../../src/orders/decisions';
 import { eventually } from '../../scripts/lib/eventually';
 import { freePort } from '../../scripts/lib/servers';
 import { capturingLogger, type LogLine } from '../support/logs';
@@ -71,6 +72,56 @@ test('when the tickets consumer is deleted under the running worker, then it is 
   await logged('orders-tickets', 'consumer consuming again', before);
   expect(await jsm.consumers.info(STREAM, 'orders-tickets')).toMatchObject({ name: 'orders-tickets' });
   expect(await readyz()).toMatchObject({ status: 200, checks: { 'consumer orders-tickets': 'ok' } });
+});
+
+test('when the payments consumer is deleted and created again, then it resumes after its recorded floor: no payment is decided twice, even once its refusal was pruned', async () => {
+  const { store } = system.db;
+  const js = nc.jetstream();
+  /** A payment for an order that was cancelled: the service refuses it with payment:rejected. */
+  const latePayment = async () => {
+    const order = { orderId: newId(), userId: newId(), ticket: { id: newId(), title: 'late', price: 5 } };
+    await store.tickets.upsert({ ...order.ticket, version: 0 });
+    const placed = { ...order, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    await store.orders.record(place(placed, new Date().toISOString(), 0));
+    await store.orders.apply(cancelByUser(order.orderId));
+    const payment = { id: newId(), orderId: order.orderId, stripeId: `ch_${newId()}` };
+    const { seq } = await js.publish('payment:created', JSON.stringify(payment));
+    return { payment, seq };
+  };
+  const refusals = (paymentId: string) =>
+    store.db.selectFrom('outbox').select('id').where('msg_id', '=', `payment:rejected:${paymentId}`).execute();
+
+  const first = await latePayment();
+  await eventually(async () => ((await refusals(first.payment.id)).length === 1 ? true : undefined), 'the refusal');
+  await eventually(async () => {
+    const floor = await store.consumerPositions.floorOf('orders-payments');
+    return floor && floor.streamSeq >= first.seq ? floor : undefined;
+  }, 'the floor past the first payment to be recorded');
+  // A day later: its outbox row is pruned, and JetStream's 2-minute duplicate window is long past.
+  await store.db.deleteFrom('outbox').where('msg_id', '=', `payment:rejected:${first.payment.id}`).execute();
+  const before = logs.length;
+
+  await jsm.consumers.delete(STREAM, 'orders-payments');
+  const second = await latePayment(); // comes after the first in the stream: once it is decided, a replay would have been too
+
+  await eventually(
+    async () => ((await refusals(second.payment.id)).length === 1 ? true : undefined),
+    'the next refusal',
+  );
+  expect(await refusals(first.payment.id)).toEqual([]);
+  const created = await logged('orders-payments', 'consumer created after its recorded ack floor', before);
+  expect(created.startSeq).toBeGreaterThan(first.seq);
+  const decided = await store.db
+    .selectFrom('payments_decided')
+    .selectAll()
+    .where('payment_id', 'in', [first.payment.id, second.payment.id])
+    .execute();
+  expect(decided.map((d) => [d.payment_id, d.accepted])).toEqual(
+    expect.arrayContaining([
+      [first.payment.id, 0],
+      [second.payment.id, 0],
+    ]),
+  );
 });
 
 test('when the stream is deleted, then /readyz names each consumer as down until the stream is back, and then events flow again', async () => {

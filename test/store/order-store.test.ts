@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import { Client } from 'pg';
-import { cancelByUser, expire, pay, place, remindExpiring } from '../../src/orders/decisions';
+import { cancelByUser, expire, pay, place, rejectPayment, remindExpiring } from '../../src/orders/decisions';
 import { TicketAlreadyReservedError } from '../../src/orders/errors';
 import type { NewOrder, OrderEnding } from '../../src/orders/order';
 import type { Store } from '../../src/store';
@@ -173,6 +173,18 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       ]);
       expect(await store.orders.find(order.orderId)).toMatchObject({ status: 'cancelled', version: 1 });
       expect(endingsOf(order.orderId)).toEqual(['cancelled-by-user']);
+    });
+
+    test('when a refused payment comes again after its outbox row was pruned, then it is not refused twice: a payment is decided once, ever', async () => {
+      const order = await seedOrder(store, Date.now());
+      await store.orders.apply(cancelByUser(order.orderId));
+      const late = payment(order.orderId);
+      expect(await store.orders.apply(pay(late, new Date().toISOString()))).toMatchObject({ accepted: false });
+      await store.db.deleteFrom('outbox').where('msg_id', '=', `payment:rejected:${late.id}`).execute(); // a day later
+      // The stream replayed to a recreated consumer, and the workflow's own late-payment refusal:
+      expect(await store.orders.apply(pay(late, new Date().toISOString()))).toMatchObject({ accepted: false });
+      expect(await store.orders.apply(rejectPayment(late, 'late'))).toEqual({ rejected: true });
+      expect(await outboxSubjects(store, late.id)).toEqual([]);
     });
 
     test('when a payment names an unknown order, then it is refused', async () => {

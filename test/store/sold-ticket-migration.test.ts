@@ -51,7 +51,7 @@ describe.each(engines)('%s: migration 0009, a sold ticket stays sold', (_engine,
       const cancelledThenSold = await seed(db, ['cancelled', 'complete']);
       const cancelled = await seed(db, ['cancelled']);
 
-      expect(await migrateToLatest(db, kind)).toEqual(['0009_sold_ticket_stays_sold']);
+      expect((await migrateToLatest(db, kind))[0]).toBe('0009_sold_ticket_stays_sold'); // and those after it
 
       const exempt = await db.selectFrom('orders').select('id').where('reservation_exempt', '=', 1).execute();
       expect(exempt.map((o) => o.id).sort()).toEqual([soldThenHeld.orderIds[1], soldTwice.orderIds[1]].sort());

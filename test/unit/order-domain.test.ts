@@ -199,6 +199,13 @@ describe('cancelling, expiring and paying', () => {
     expect(rejectPayment(payment, 'late').decide(record(Cancelled))).toEqual({
       result: { rejected: true },
       events: [{ subject: 'payment:rejected', msgId: 'payment:rejected:p1', data: { ...payment, reason: 'late' } }],
+      decidedPayment: { paymentId: 'p1', orderId: 'o1', accepted: false },
+    });
+    // decided before (refused by the consumer, its outbox row since pruned): refused once, never twice
+    const before = { paymentId: 'p1', orderId: 'o1', accepted: false };
+    expect(rejectPayment(payment, 'late').decide(record(Cancelled), before)).toEqual({
+      result: { rejected: true },
+      events: [],
     });
   });
 

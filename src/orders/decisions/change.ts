@@ -1,5 +1,5 @@
 import type { OutgoingEvent } from '../catalogue';
-import type { OrderRecord } from '../order';
+import type { DecidedPayment, OrderRecord } from '../order';
 import type { OrderUpdate } from '../transitions';
 
 /**
@@ -14,12 +14,18 @@ export interface Change<R> {
   events: OutgoingEvent[];
   /** The insert holds only while its user has fewer than `max` active orders; the store checks it atomically. */
   holdLimit?: { userId: string; max: number };
+  /** A payment this change decides for good: recorded with it, so that it is never decided again. */
+  decidedPayment?: DecidedPayment;
 }
 
-/** A decision about one order, made on its current record (undefined when there is none). */
+/**
+ * A decision about one order, made on its current record (undefined when there is none). A command
+ * about a payment names it (`paymentId`), and is told how that payment was decided before, if it was.
+ */
 export interface Command<R> {
   orderId: string;
-  decide(current: OrderRecord | undefined): Change<R>;
+  paymentId?: string;
+  decide(current: OrderRecord | undefined, decided?: DecidedPayment): Change<R>;
 }
 
 export const unchanged = <R>(result: R): Change<R> => ({ result, events: [] });

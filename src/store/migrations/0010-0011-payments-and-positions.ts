@@ -1,0 +1,31 @@
+import type { Kysely, Migration } from 'kysely';
+
+/** 0010–0011: each payment decided once, ever; where each consumer had got to. */
+export const paymentsAndPositionsMigrations: Record<string, Migration> = {
+  // Every payment:created the service decided, accepted or refused, in the transaction that decided
+  // it: the same payment again (a replay of the stream, a redelivery after its outbox row was pruned)
+  // changes nothing and publishes nothing (invariant 5: one payment:rejected per payment).
+  '0010_payments_decided': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('payments_decided')
+        .addColumn('payment_id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull())
+        .addColumn('accepted', 'integer', (c) => c.notNull())
+        .addColumn('decided_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  // The ack floor of each durable consumer, as JetStream last reported it: a consumer that is lost
+  // (deleted, its stream restored) is created again from there, instead of from the stream's start.
+  '0011_consumer_positions': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('consumer_positions')
+        .addColumn('durable', 'text', (c) => c.primaryKey())
+        .addColumn('stream_seq', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
