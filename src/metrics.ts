@@ -50,6 +50,12 @@ export const outboxSetAside = new Counter({
   registers: [registry],
 });
 
+export const paymentsSetAside = new Counter({
+  name: 'orders_payments_set_aside_total',
+  help: 'payment:created messages whose decision kept failing, set aside (table payments_set_aside) so that expiries flow',
+  registers: [registry],
+});
+
 export const outboxPruned = new Counter({
   name: 'orders_outbox_pruned_total',
   help: 'Published outbox rows deleted after OUTBOX_RETENTION_HOURS',

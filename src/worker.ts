@@ -111,7 +111,10 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
     const consumers: Record<string, Check> = {};
     for (const [durable, handlers] of [
       ['orders-tickets', ticketHandlers(store.tickets)],
-      [PAYMENTS_CONSUMER, paymentHandlers(store.orders, workflows, events)],
+      [
+        PAYMENTS_CONSUMER,
+        paymentHandlers({ orders: store.orders, workflows, setAside: store.paymentsSetAside, logger: events }),
+      ],
     ] as const) {
       const consumer = resources.add(
         durable,

@@ -9,8 +9,6 @@ export interface ActivityDeps {
   orders: Pick<OrderRepository, 'apply' | 'record'>;
   payments: PaymentsProgress;
   now?: () => Date;
-  /** How long an expiry waits within one attempt for payments published before the deadline. */
-  paymentsWaitMs?: number;
 }
 
 /**
@@ -18,13 +16,20 @@ export interface ActivityDeps {
  * domain decides each change and the store writes it with its events in one transaction. Each is
  * idempotent: an order changes only from an active status, and outbox rows are keyed by message id.
  */
-export function createActivities({ orders, payments, now = () => new Date(), paymentsWaitMs = 10_000 }: ActivityDeps) {
+export function createActivities({ orders, payments, now = () => new Date() }: ActivityDeps) {
   return {
     /** The deadline passed unpaid: `expiration:complete`, then the order is cancelled (`order:cancelled`). */
     async expireOrder(order: NewOrder) {
       requireId(order.orderId, 'orderId');
-      // A payment published before the deadline wins, even if it is still queued (invariant 7).
-      await untilPaymentsConsumed(payments, order.expiresAt, paymentsWaitMs);
+      // A payment published before the deadline wins, even if it is still queued (invariant 7). Not
+      // decided yet: this attempt fails at once, and Temporal tries again with back-off (1 s doubling
+      // to 1 min): the workflow waits, never an activity slot.
+      if (!(await payments.consumedUntil(order.expiresAt))) {
+        throw ApplicationFailure.retryable(
+          `payments published before ${order.expiresAt} are still waiting to be decided`,
+          PAYMENTS_PENDING,
+        );
+      }
       const at = now();
       const outcome = await final(() => orders.apply(expire(order, at.toISOString())));
       // This attempt expired it (a retry that finds it so observes again: rare, and late anyway).
@@ -80,23 +85,8 @@ export function createActivities({ orders, payments, now = () => new Date(), pay
 
 export type OrderActivities = ReturnType<typeof createActivities>;
 
-/**
- * Waits, within one attempt, for the payments consumer to pass the deadline; after that the attempt
- * fails and Temporal retries it with back-off, so a consumer that is down delays the expiry, never
- * skips the payment.
- */
-async function untilPaymentsConsumed(payments: PaymentsProgress, deadline: string, waitMs: number): Promise<void> {
-  const giveUpAt = Date.now() + waitMs;
-  while (!(await payments.consumedUntil(deadline))) {
-    if (Date.now() >= giveUpAt) {
-      throw ApplicationFailure.retryable(
-        `payments published before ${deadline} are still waiting to be consumed`,
-        'PaymentsPending',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** The failure type of an expiry attempt that found payments still to decide (it is retried). */
+export const PAYMENTS_PENDING = 'PaymentsPending';
 
 /** A rule's refusal stays a refusal on every retry: the activity fails for good (retries are for outages). */
 async function final<T>(decide: () => Promise<T>): Promise<T> {

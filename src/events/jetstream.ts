@@ -58,8 +58,14 @@ export async function connectEventBus(
   };
 }
 
+/**
+ * Not an event: the payments poller's fence (payments-progress.ts), captured by the stream so that
+ * the stream stamps it in its own clock and orders it among the payments. No consumer takes it.
+ */
+export const FENCE_SUBJECT = 'orders:clock-fence';
+
 async function ensureStream(jsm: JetStreamManager, name: string, replicas: number, logger: Logger): Promise<void> {
-  const subjects = [...ALL_SUBJECTS];
+  const subjects = [...ALL_SUBJECTS, FENCE_SUBJECT];
   await createOrUpdateStream(jsm, name, subjects, replicas, logger).catch(async (err: unknown) => {
     // Only on NATS's own "subjects overlap": after any other error (a cluster still electing its
     // leaders) a lookup per subject would wait out a timeout each and hold the start up for a minute.

@@ -75,6 +75,9 @@ export interface OrderWorkflows {
  * payment made in time wins even when the process that consumes payments was down (invariant 7).
  */
 export interface PaymentsProgress {
-  /** True once no payment published at or before `deadline` is still waiting to be consumed. */
+  /**
+   * True once every payment published at or before `deadline` has been decided, judged in the
+   * stream's clock: false until the stream's own clock has passed the deadline, whatever ours says.
+   */
   consumedUntil(deadline: string): Promise<boolean>;
 }

@@ -5,6 +5,7 @@ import { ConsumerPositions } from './consumer-positions';
 import { IdempotencyStore } from './idempotency';
 import { OrderStore, type StoreHooks } from './orders';
 import { OutboxStore } from './outbox';
+import { PaymentsSetAside } from './payments-set-aside';
 import type { DatabaseKind, Db } from './schema';
 import { TicketStore } from './tickets';
 
@@ -19,6 +20,7 @@ export interface Store {
   outbox: OutboxStore;
   idempotency: IdempotencyStore;
   consumerPositions: ConsumerPositions;
+  paymentsSetAside: PaymentsSetAside;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export function createStore(db: Db, kind: DatabaseKind, hooks: StoreHooks = {}):
     outbox: new OutboxStore(db, kind),
     idempotency: new IdempotencyStore(db, kind),
     consumerPositions: new ConsumerPositions(db),
+    paymentsSetAside: new PaymentsSetAside(db),
     close: () => db.destroy(),
   };
 }

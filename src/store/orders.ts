@@ -12,7 +12,8 @@ import type { OrderUpdate } from '../orders/transitions';
 import { isUniqueViolation } from './driver-errors';
 import { answerWithOrder } from './idempotency';
 import { ordersWithTicket, toOrder, toRecord, toRow } from './order-rows';
-import { appendToOutbox, indexSafeId } from './outbox';
+import { appendToOutbox } from './outbox';
+import { indexSafeId } from './safe-ids';
 import type { DatabaseKind, Db } from './schema';
 import { inTransaction, type Trx } from './transactions';
 

@@ -63,6 +63,16 @@ export interface ConsumerPositionTable {
   updated_at: string;
 }
 
+/** A payment:created no decision could be made for, kept for a person to decide (migration 0012). */
+export interface PaymentSetAsideTable {
+  payment_id: string;
+  /** The message's payload as it came. */
+  data: string;
+  stream_seq: number | string;
+  reason: string;
+  set_aside_at: string;
+}
+
 /** One Idempotency-Key of one user (store/idempotency.ts). */
 export interface IdempotencyKeyTable {
   user_id: string;
@@ -86,6 +96,7 @@ export interface Tables {
   idempotency_keys: IdempotencyKeyTable;
   payments_decided: PaymentDecidedTable;
   consumer_positions: ConsumerPositionTable;
+  payments_set_aside: PaymentSetAsideTable;
 }
 
 export type Db = Kysely<Tables>;

@@ -7,7 +7,7 @@
  */
 import { Listener, Publisher, Subjects, type TicketCreatedEvent } from '@sgtickets/common';
 import type { Message, Stan } from 'node-nats-streaming';
-import { connectEventBus } from '../../src/events/jetstream';
+import { connectEventBus, FENCE_SUBJECT } from '../../src/events/jetstream';
 import { createLogger } from '../../src/logger';
 import { ALL_SUBJECTS } from '../../src/orders/catalogue';
 import { startTestNats, type TestNats } from '../support/nats';
@@ -140,7 +140,7 @@ test('when a course service creates the stream first, then the orders service ad
   const bus = await connectEventBus(nats!.url, 'ticketing', 'orders-test', silent);
   try {
     const info = await bus.jsm.streams.info('ticketing');
-    expect([...info.config.subjects].sort()).toEqual([...ALL_SUBJECTS].sort());
+    expect([...info.config.subjects].sort()).toEqual([...ALL_SUBJECTS, FENCE_SUBJECT].sort());
     const stored = await bus.jsm.streams.getMessage('ticketing', { seq: 1 });
     expect(stored.json<Ticket>().id).toBe(early);
   } finally {

@@ -74,7 +74,12 @@ beforeAll(async () => {
     await runConsumer(
       bus,
       'orders-payments',
-      paymentHandlers(store.orders, temporalOrderWorkflows(temporal, 'orders-test'), logger),
+      paymentHandlers({
+        orders: store.orders,
+        workflows: temporalOrderWorkflows(temporal, 'orders-test'),
+        setAside: store.paymentsSetAside,
+        logger,
+      }),
       logger,
     ),
   );

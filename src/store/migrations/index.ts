@@ -4,7 +4,7 @@ import { ordersAndOutboxMigrations } from './0001-0003-orders-and-outbox';
 import { holdsAndLimitsMigrations } from './0004-0006-holds-and-limits';
 import { outboxRelayMigrations } from './0007-0008-outbox-relays';
 import { soldTicketMigrations } from './0009-sold-ticket';
-import { paymentsAndPositionsMigrations } from './0010-0011-payments-and-positions';
+import { paymentsAndPositionsMigrations } from './0010-0012-payments-and-positions';
 
 /**
  * Migrations live in code (not files read at run time) so that they ship inside `dist/`.

@@ -1,6 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
-/** 0010–0011: each payment decided once, ever; where each consumer had got to. */
+/** 0010–0012: each payment decided once, ever; where each consumer had got to; payments no decision could be made for. */
 export const paymentsAndPositionsMigrations: Record<string, Migration> = {
   // Every payment:created the service decided, accepted or refused, in the transaction that decided
   // it: the same payment again (a replay of the stream, a redelivery after its outbox row was pruned)
@@ -25,6 +25,20 @@ export const paymentsAndPositionsMigrations: Record<string, Migration> = {
         .addColumn('durable', 'text', (c) => c.primaryKey())
         .addColumn('stream_seq', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+  // A payment:created whose decision kept failing (not an outage: the set-aside row is written to the
+  // same database) is kept here with why, and acked, so that it no longer holds up every expiry.
+  '0012_payments_set_aside': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('payments_set_aside')
+        .addColumn('payment_id', 'text', (c) => c.primaryKey())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('stream_seq', 'bigint', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('set_aside_at', 'text', (c) => c.notNull())
         .execute();
     },
   },
