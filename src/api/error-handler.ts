@@ -74,7 +74,7 @@ export function toHttpError(err: unknown): AppError | undefined {
     return new ServiceUnavailableError('A dependency is busy or unavailable; try again');
   }
   // Its public words only: the dependency's own (hosts, addresses, credentials) stay in the log.
-  if (err instanceof RetryLaterError) return new ServiceUnavailableError(err.publicMessage);
+  if (err instanceof RetryLaterError) return new ServiceUnavailableError(err.message);
   return fromRequestParsing(err);
 }
 

@@ -113,24 +113,15 @@ export class InvalidTransitionError extends OrderRuleError {
 
 /**
  * Nothing was changed, and the same request may succeed later: a dependency is down, busy or raced.
- * `message` is for the logs, and may quote the dependency's error (its `cause`: ` (<its message>)`),
- * which can name hosts, addresses, users or credentials; `publicMessage`, for clients, never does.
+ * Its message is the service's own words, which clients get as they are: it never quotes its cause
+ * (a dependency's error can name hosts, addresses, users or credentials). The cause rides along for
+ * the log, where pino's error serializer appends its message and stack.
  */
 export class RetryLaterError extends Error {
-  readonly publicMessage: string;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
-    this.publicMessage = withoutQuotedCause(message, options?.cause);
   }
-}
-
-/** ` (<the cause's message>)` becomes ` (the cause is logged)`; a sentence of our own if its words remain. */
-function withoutQuotedCause(message: string, cause: unknown): string {
-  const quoted = (cause as { message?: unknown } | undefined)?.message;
-  if (typeof quoted !== 'string' || quoted.trim() === '') return message;
-  const replaced = message.split(` (${quoted})`).join(' (the cause is logged)');
-  return replaced.includes(quoted) ? 'A dependency is busy or unavailable; try again' : replaced;
 }
 
 /** Another writer changed the order between our read and our write; a retry re-reads it. */

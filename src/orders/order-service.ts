@@ -98,7 +98,7 @@ export class OrderService {
     if (err instanceof RetryLaterError) return err; // nothing was recorded, and the workflow has ended
     this.deps.logger.warn({ err, orderId }, 'order outcome unknown; its workflow stays and its expiry decides');
     return new RetryLaterError(
-      `The order may or may not have been recorded (${(err as Error).message}). Retrying is safe: ` +
+      'The order may or may not have been recorded. Retrying is safe: ' +
         'if it was recorded, it holds the ticket and is listed by GET /api/orders; if not, nothing holds it.',
       { cause: err },
     );

@@ -66,7 +66,7 @@ export function temporalOrderWorkflows(
       } catch (err) {
         // The start may have reached Temporal (a timeout under load): no order was recorded either way,
         // and a workflow that did start finds no order at its expiry and ends.
-        const why = err instanceof CallTimeoutError ? ` within ${err.within}` : ` (${(err as Error).message})`;
+        const why = err instanceof CallTimeoutError ? ` within ${err.within}` : '';
         throw new RetryLaterError(
           `Temporal did not confirm the order's workflow${why}. Nothing was recorded; retrying is safe.`,
           { cause: err },
@@ -179,7 +179,7 @@ function extensionError(err: unknown): Error {
       { cause: err },
     );
   }
-  return new RetryLaterError(`Temporal did not extend the hold (${(err as Error).message}); try again`, { cause: err });
+  return new RetryLaterError('Temporal did not extend the hold; try again', { cause: err });
 }
 
 const formatPrice = (price: number) => `$${price.toFixed(2)}`;
