@@ -1,7 +1,7 @@
 /**
- * `npm run chaos -- --seed N --minutes M --db sqlite|postgres [--window S] [--no-build]`.
+ * `npm run chaos -- --seed N --minutes M --db sqlite|postgres [--window S] [--replicas R] [--no-build]`.
  * The environment gives the defaults: CHAOS_SEED (1), CHAOS_MINUTES (3), CHAOS_DB (sqlite),
- * CHAOS_WINDOW_SECONDS (15); flags win over it.
+ * CHAOS_WINDOW_SECONDS (15), CHAOS_REPLICAS (1); flags win over it.
  */
 export interface ChaosOptions {
   seed: number;
@@ -10,11 +10,14 @@ export interface ChaosOptions {
   db: 'sqlite' | 'postgres';
   /** ORDER_EXPIRATION_SECONDS of the service: short, so that many orders expire within the run. */
   windowSeconds: number;
+  /** How many APIs and how many workers run, each killed and paused on its own (1 to 4). */
+  replicas: number;
   /** Skip `npm run build` (dist/ is already built from this tree). */
   build: boolean;
 }
 
-export const USAGE = 'usage: npm run chaos -- --seed N --minutes M --db sqlite|postgres [--window S] [--no-build]';
+export const USAGE =
+  'usage: npm run chaos -- --seed N --minutes M --db sqlite|postgres [--window S] [--replicas R] [--no-build]';
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ChaosOptions {
   const flags = new Map<string, string>();
@@ -22,7 +25,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--no-build') build = false;
-    else if (/^--(seed|minutes|db|window)$/.test(arg) && argv[i + 1] !== undefined) flags.set(arg.slice(2), argv[++i]!);
+    else if (/^--(seed|minutes|db|window|replicas)$/.test(arg) && argv[i + 1] !== undefined)
+      flags.set(arg.slice(2), argv[++i]!);
     else throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
   }
   const number = (name: string, fallback: string | undefined, min: number): number => {
@@ -38,6 +42,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     minutes: number('minutes', env.CHAOS_MINUTES ?? '3', 0.5),
     db,
     windowSeconds: Math.floor(number('window', env.CHAOS_WINDOW_SECONDS ?? '15', 5)),
+    replicas: Math.min(4, Math.floor(number('replicas', env.CHAOS_REPLICAS ?? '1', 1))),
     build,
   };
 }

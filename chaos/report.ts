@@ -14,6 +14,8 @@ const TITLES: Record<Invariant, string> = {
   8: 'a poison message never holds up other messages',
   tickets: 'the ticket copy ends at the last version published (early updates come again)',
   idempotency: 'one Idempotency-Key, one order, however its tries end',
+  holds:
+    'no order expired before its expiresAt; order:updated once per extension, before the deadline it moved; order:expiring once per deadline, before it',
   crash: 'no process exits by itself',
 };
 const EXAMPLES = 6;
@@ -30,7 +32,7 @@ export function report(options: ChaosOptions, { anomalies, evidence }: Verdict):
   const print = (line = '') => console.log(line);
   print();
   print(
-    `== chaos: seed ${options.seed}, ${options.db}, ${options.minutes} min of workload, ${options.windowSeconds} s window ==`,
+    `== chaos: seed ${options.seed}, ${options.db}, ${options.replicas} API(s) and worker(s), ${options.minutes} min of workload, ${options.windowSeconds} s window ==`,
   );
   print(
     `orders: ${orders.length} in the database (${ledger.posts.created} answered 201, ${ledger.posts.replayed} of them replayed for a retried Idempotency-Key, ${ledger.posts.recovered} found after a lost answer); ` +
@@ -50,6 +52,10 @@ export function report(options: ChaosOptions, { anomalies, evidence }: Verdict):
   print(
     `payments: ${ledger.payments.length} published (${tally(ledger.payments.map((p) => p.kind))}); ${lost} never reached the stream; DELETEs ${ledger.deletes.length}; tries at other users' orders ${ledger.intrusions.length}; poison messages ${ledger.poison.length} (${tally(ledger.poison.map((p) => p.what))})`,
   );
+  const reminders = stream.filter((m) => m.subject === 'order:expiring').length;
+  print(
+    `holds: ${ledger.extensions.length} extensions asked (${ledger.extensions.filter((x) => x.keyed).length} with an Idempotency-Key; answered ${tally(ledger.extensions.map((x) => String(x.status)))}); ${reminders} order:expiring published`,
+  );
   print(`stream: ${stream.length} messages`);
   print(`faults (${ledger.faults.length}): ${tally(ledger.faults.map((f) => f.kind))}`);
   const startUps = evidence.crashes.filter((c) => c.atStartUp).length;
@@ -64,7 +70,7 @@ export function report(options: ChaosOptions, { anomalies, evidence }: Verdict):
     if (found.length > EXAMPLES) print(`      … and ${found.length - EXAMPLES} more (anomalies.json)`);
   }
   print(
-    `replay: npm run chaos -- --seed ${options.seed} --minutes ${options.minutes} --db ${options.db} --window ${options.windowSeconds}`,
+    `replay: npm run chaos -- --seed ${options.seed} --minutes ${options.minutes} --db ${options.db} --window ${options.windowSeconds}${options.replicas > 1 ? ` --replicas ${options.replicas}` : ''}`,
   );
   return { orders: orders.length };
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- --seed N --minutes M --db sqlite|postgres`: a seeded, reproducible campaign
+ * `npm run chaos -- --seed N --minutes M --db sqlite|postgres [--replicas R]`: a seeded, reproducible campaign
  * against the real servers (docs/reliability.md). It starts its own Temporal dev server, nats-server,
  * database and the compiled API and worker on free ports; runs the workload (workload/) while the
  * faults (faults/) strike; lets the system settle (settle.ts); then the checker (check/) judges every
@@ -46,6 +46,7 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
     durationMs,
     windowMs,
     users: plan.users.length,
+    replicas: options.replicas,
     databaseFaults: stack.database.faults,
   });
   // the same seed, the same schedule: its fingerprint tells a replay from another run
@@ -61,7 +62,7 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
     reconnectTimeWait: 250,
   });
   resources.add('NATS connection', () => nc.close());
-  const w = workload(plan, stack.apiUrl, JWT_KEY, nc, ledger);
+  const w = workload(plan, stack.apiUrls, JWT_KEY, nc, ledger);
   const startedAt = Date.now();
   const endAt = startedAt + durationMs;
   const progress = setInterval(() => {
@@ -77,6 +78,7 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
       startedAt,
       endAt,
       ledger,
+      nc,
       stopping: () => resources.stopping,
     }),
   ]);
@@ -90,12 +92,13 @@ async function chaos(resources: Resources, options: ChaosOptions): Promise<strin
   const { orders } = report(options, verdict);
   keep(stack.dir, options, ledger, verdict);
   if (verdict.anomalies.length > 0) process.exitCode = 1;
-  return `chaos: ${orders} orders, ${ledger.faults.length} faults, ${verdict.anomalies.length} anomalies (seed ${options.seed}, db ${options.db})`;
+  return `chaos: ${orders} orders, ${ledger.faults.length} faults, ${verdict.anomalies.length} anomalies (seed ${options.seed}, db ${options.db}${options.replicas > 1 ? `, ${options.replicas} replicas` : ''})`;
 }
 
 /** The ledger, the anomalies, what the checker read and the processes' logs, kept after the run's folder is removed. */
 function keep(runDir: string, options: ChaosOptions, ledger: Ledger, verdict: Verdict): void {
-  const dir = path.join(ROOT, '.data', 'chaos', `seed-${options.seed}-${options.db}`);
+  const replicas = options.replicas > 1 ? `-${options.replicas}-replicas` : '';
+  const dir = path.join(ROOT, '.data', 'chaos', `seed-${options.seed}-${options.db}${replicas}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'ledger.json'), JSON.stringify(ledger, null, 1));

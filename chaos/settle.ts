@@ -17,9 +17,8 @@ export async function settle(stack: ChaosStack, lastDeadline: number, graceMs: n
   await Promise.all(stack.processes.map((p) => p.start()));
   const ready = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(5000) })).ok;
   await eventually(
-    async () =>
-      (await ready(`${stack.apiUrl}/readyz`)) && (await ready(`${stack.workerHealthUrl}/readyz`)) ? true : undefined,
-    'the API and the worker to be ready (/readyz)',
+    async () => ((await Promise.all(stack.readyUrls.map(ready))).every(Boolean) ? true : undefined),
+    'every API and worker to be ready (/readyz)',
     READY_TIMEOUT_MS,
   );
   const until = Math.max(Date.now(), lastDeadline) + graceMs;

@@ -8,6 +8,7 @@ import type { ChaosStack } from '../stack/stack';
 import type { Ledger } from '../workload/ledger';
 import { readDatabase } from './database-reader';
 import { checkEvents } from './events';
+import { checkHolds } from './holds';
 import type { Anomaly, Evidence } from './evidence';
 import { checkIdempotency } from './idempotency';
 import { checkIsolation } from './isolation';
@@ -40,6 +41,7 @@ export async function check(stack: ChaosStack, ledger: Ledger, graceMs: number):
     const anomalies = [
       ...(await checkLifecycle(evidence)),
       ...checkEvents(evidence),
+      ...checkHolds(evidence),
       ...checkPayments(evidence),
       ...checkIsolation(evidence),
       ...checkIdempotency(evidence),

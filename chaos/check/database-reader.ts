@@ -12,6 +12,8 @@ export interface DbOrder {
   paymentId: string | null;
   createdAt: number;
   tombstone: boolean;
+  /** How many times its hold was extended. */
+  extensions: number;
 }
 
 export interface DbOutboxRow {
@@ -21,6 +23,8 @@ export interface DbOutboxRow {
   data: string;
   createdAt: number;
   publishedAt: number | undefined;
+  /** NATS refused it for good and the relay set it aside (docs/events.md): an outcome, not a backlog. */
+  setAside: boolean;
 }
 
 export interface DbTicket {
@@ -61,7 +65,7 @@ export async function readBacklog(
     const count = async (sql: string) => Number((await query(sql))[0]?.n ?? 0);
     return {
       activeOrders: await count(`select count(*) as n from orders where status in ('created', 'awaiting:payment')`),
-      unpublished: await count('select count(*) as n from outbox where published_at is null'),
+      unpublished: await count('select count(*) as n from outbox where published_at is null and failed_at is null'),
     };
   });
 }
@@ -97,6 +101,7 @@ const toOrder = (r: Row): DbOrder => ({
   paymentId: r.payment_id === null ? null : String(r.payment_id),
   createdAt: Date.parse(String(r.created_at)),
   tombstone: Number(r.tombstone) === 1,
+  extensions: Number(r.extensions),
 });
 
 const toOutboxRow = (r: Row): DbOutboxRow => ({
@@ -106,4 +111,5 @@ const toOutboxRow = (r: Row): DbOutboxRow => ({
   data: String(r.data),
   createdAt: Date.parse(String(r.created_at)),
   publishedAt: r.published_at === null ? undefined : Date.parse(String(r.published_at)),
+  setAside: r.failed_at !== null && r.failed_at !== undefined,
 });

@@ -7,8 +7,8 @@ import type { DatabaseContents, DbOrder, DbOutboxRow } from './database-reader';
 import type { ConsumerBacklog, StreamMessage } from './stream-reader';
 import type { Workflows } from './workflow-reader';
 
-/** DESIGN.md's eight invariants, the ticket copy (the contract's version rule), idempotent creation, and crashed processes. */
-export type Invariant = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 'tickets' | 'idempotency' | 'crash';
+/** DESIGN.md's eight invariants, the ticket copy (the contract's version rule), idempotent creation, holds' extensions and reminders, and crashed processes. */
+export type Invariant = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 'tickets' | 'idempotency' | 'holds' | 'crash';
 
 export interface Anomaly {
   invariant: Invariant;

@@ -20,7 +20,7 @@ const show = (text: string) =>
 export function checkPoison(e: Evidence): Anomaly[] {
   const anomalies: Anomaly[] = [];
   const poison = e.stream.filter(isPoison);
-  const unpublished = e.db.outbox.filter((r) => r.publishedAt === undefined);
+  const unpublished = e.db.outbox.filter((r) => r.publishedAt === undefined && !r.setAside);
   const head = unpublished[0];
   if (head && isPoisonRow(head)) {
     const behind = unpublished.length - 1;

@@ -6,8 +6,13 @@ import { errorText, log, sleep, sleepUntil } from '../log';
 import type { ChaosStack } from '../stack/stack';
 import type { Ledger } from '../workload/ledger';
 import type { Workload } from '../workload/run-workload';
-import type { Burst, PlannedFault, ProcessName } from './plan';
+import type { NatsConnection } from 'nats';
+import { PAYMENTS_CONSUMER } from '../../src/events/payments-consumer';
+import type { ManagedProcess } from '../stack/managed-process';
+import type { PlannedFault, ProcessName } from './plan';
 
+/** The service's stream (NATS_STREAM's default). */
+const STREAM = 'ticketing';
 /** The burst's tickets are published this long before it, so that the service knows them. */
 const BURST_TICKETS_LEAD_MS = 4000;
 
@@ -15,7 +20,7 @@ export async function injectFaults(
   faults: readonly PlannedFault[],
   stack: ChaosStack,
   w: Workload,
-  ctx: { startedAt: number; endAt: number; ledger: Ledger; stopping: () => boolean },
+  ctx: { startedAt: number; endAt: number; ledger: Ledger; nc: NatsConnection; stopping: () => boolean },
 ): Promise<void> {
   for (const [i, fault] of faults.entries()) {
     const at = ctx.startedAt + fault.at;
@@ -26,11 +31,12 @@ export async function injectFaults(
     }
     await sleepUntil(at);
     if (ctx.stopping()) return;
-    const detail = `${fault.kind} for ${(fault.holdMs / 1000).toFixed(1)} s`;
+    const on = fault.replica === undefined ? '' : ` on ${processOf(fault, stack).name}`;
+    const detail = `${fault.kind}${on} for ${(fault.holdMs / 1000).toFixed(1)} s`;
     log(`fault ${i + 1}/${faults.length}: ${detail}`);
     const began = Date.now();
     try {
-      await inject(fault, stack, w);
+      await inject(fault, stack, w, ctx.nc);
       await Promise.all(stack.processes.map((p) => p.start()));
     } catch (err) {
       if (ctx.stopping()) return;
@@ -40,11 +46,18 @@ export async function injectFaults(
   }
 }
 
-async function inject(fault: PlannedFault, stack: ChaosStack, w: Workload): Promise<void> {
-  const [action, target] = fault.kind.split(/-(.*)/s) as [string, string];
-  if (fault.burst) return killApiMidBurst(fault.burst, fault.holdMs, stack, w);
+async function inject(fault: PlannedFault, stack: ChaosStack, w: Workload, nc: NatsConnection): Promise<void> {
+  const [action] = fault.kind.split(/-(.*)/s) as [string, string];
+  if (fault.burst) return killApiMidBurst(fault, stack, w);
+  if (fault.kind === 'delete-consumer') {
+    // The payments consumer is lost under the running workers: they create it again after its
+    // recorded ack floor, and no payment is decided twice (the checker's invariants 5 and 7).
+    await (await nc.jetstreamManager()).consumers.delete(STREAM, PAYMENTS_CONSUMER);
+    await sleep(fault.holdMs);
+    return;
+  }
   if (action === 'kill' || action === 'pause') {
-    const process = stack[target as ProcessName];
+    const process = processOf(fault, stack);
     if (action === 'kill') {
       await process.kill();
       await sleep(fault.holdMs);
@@ -59,13 +72,22 @@ async function inject(fault: PlannedFault, stack: ChaosStack, w: Workload): Prom
   await stack.database.inject(fault.kind as Parameters<ChaosStack['database']['inject']>[0], fault.holdMs);
 }
 
-/** A burst of POSTs for fresh tickets; the API is killed -9 while they are in flight; the clients retry. */
-async function killApiMidBurst(burst: Burst, holdMs: number, stack: ChaosStack, w: Workload): Promise<void> {
+/** A burst of POSTs for fresh tickets; an API is killed -9 while they are in flight; the clients retry. */
+async function killApiMidBurst(fault: PlannedFault, stack: ChaosStack, w: Workload): Promise<void> {
+  const burst = fault.burst!;
   burst.tickets.forEach((ticket, i) =>
     w.track(w.lives.live(w.users[burst.users[i]!]!, ticket, burst.fates[i]!, `burst-${ticket.slice(-6)}`)),
   );
   await sleep(burst.killAfterMs);
-  await stack.api.kill();
-  await sleep(holdMs);
-  await stack.api.start();
+  const api = processOf(fault, stack);
+  await api.kill();
+  await sleep(fault.holdMs);
+  await api.start();
+}
+
+/** The process a kill or a pause strikes: an API or a worker (one of the replicas), nats or temporal. */
+function processOf(fault: PlannedFault, stack: ChaosStack): ManagedProcess {
+  const target = fault.kind.replace(/^(kill|pause)-/, '').replace(/-mid-burst$/, '') as ProcessName;
+  if (target === 'api' || target === 'worker') return stack[`${target}s`][fault.replica ?? 0]!;
+  return stack[target];
 }

@@ -2,14 +2,20 @@
  * The faults of a run, drawn from the seed: one after another at random moments, each with how long
  * it lasts. Kinds: kill -9 and restart of the worker, the API, nats-server and the Temporal dev
  * server; SIGSTOP/SIGCONT pauses longer than the activities' 30 s start-to-close timeout; the API
- * killed in the middle of a burst of POSTs; and the database's own (stack/database.ts).
+ * killed in the middle of a burst of POSTs; the payments consumer deleted under the workers; and the
+ * database's own (stack/database.ts). With replicas, each API or worker fault strikes one of them.
  */
 import type { Random } from '../random';
 import type { DatabaseFault } from '../stack/database';
 import { planFate, type Fate } from '../workload/plan';
 
 export type ProcessName = 'worker' | 'api' | 'nats' | 'temporal';
-export type FaultKind = `kill-${ProcessName}` | `pause-${ProcessName}` | 'kill-api-mid-burst' | DatabaseFault;
+export type FaultKind =
+  | `kill-${ProcessName}`
+  | `pause-${ProcessName}`
+  | 'kill-api-mid-burst'
+  | 'delete-consumer'
+  | DatabaseFault;
 
 /** POSTs of fresh tickets, clients retrying, while the API is killed. */
 export interface Burst {
@@ -26,6 +32,8 @@ export interface PlannedFault {
   /** How long the process stays down or paused, or the database cut, locked or stopped. */
   holdMs: number;
   burst?: Burst;
+  /** Which API or worker it strikes (0-based), when there are several. */
+  replica?: number;
 }
 
 /** Longer than the activities' start-to-close timeout (30 s), so that they time out and retry meanwhile. */
@@ -34,7 +42,13 @@ const BURST_SIZE = 12;
 
 export function planFaults(
   random: Random,
-  o: { durationMs: number; windowMs: number; users: number; databaseFaults: readonly DatabaseFault[] },
+  o: {
+    durationMs: number;
+    windowMs: number;
+    users: number;
+    replicas: number;
+    databaseFaults: readonly DatabaseFault[];
+  },
 ): PlannedFault[] {
   const weights: Partial<Record<FaultKind, number>> = {
     'kill-worker': 3,
@@ -46,6 +60,7 @@ export function planFaults(
     'pause-api': 0.5,
     'pause-nats': 0.5,
     'pause-temporal': 0.5,
+    'delete-consumer': 1,
   };
   for (const fault of o.databaseFaults) weights[fault] = fault === 'restart-db' ? 1.5 : 2.5;
   // every fault of the database at least once: drawn early now and then, else in place of a kill at the end
@@ -66,10 +81,16 @@ export function planFaults(
   return faults;
 }
 
-function planFault(random: Random, at: number, kind: FaultKind, o: { windowMs: number; users: number }): PlannedFault {
+function planFault(
+  random: Random,
+  at: number,
+  kind: FaultKind,
+  o: { windowMs: number; users: number; replicas: number },
+): PlannedFault {
   const holdMs = kind.startsWith('pause-') ? random.between(...PAUSE_MS) : holdFor(kind, random);
   const fault: PlannedFault = { at, kind, holdMs };
   if (kind === 'kill-api-mid-burst') fault.burst = planBurst(random, o.users, o.windowMs);
+  if (o.replicas > 1 && /-(api|worker)\b/.test(kind)) fault.replica = random.int(0, o.replicas - 1);
   return fault;
 }
 

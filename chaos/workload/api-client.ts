@@ -27,16 +27,19 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const RETRY_FOR_MS = 30_000;
 
 export class ApiClient {
+  private sent = 0;
   constructor(
-    private readonly baseUrl: string,
+    /** The API replicas: each request goes to the next, as a round-robin balancer sends it. */
+    private readonly baseUrls: string[],
     private readonly ledger: Ledger,
   ) {}
 
   /** One request with the given headers (a cookie, or a forged Authorization). */
   async send(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<Reply> {
     let reply: Reply;
+    const baseUrl = this.baseUrls[this.sent++ % this.baseUrls.length]!;
     try {
-      const res = await fetch(`${this.baseUrl}${path}`, {
+      const res = await fetch(`${baseUrl}${path}`, {
         method,
         headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -63,12 +66,13 @@ export class ApiClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    { retryConflicts = true }: { retryConflicts?: boolean } = {},
   ): Promise<{ reply: Reply; ambiguous: boolean }> {
     const deadline = Date.now() + RETRY_FOR_MS;
     let ambiguous = false;
     for (;;) {
       const reply = await this.send(method, path, { ...headers, cookie: user.cookie }, body);
-      const retry = reply.status === 0 || reply.status >= 500 || reply.status === 409;
+      const retry = reply.status === 0 || reply.status >= 500 || (retryConflicts && reply.status === 409);
       if (!retry || Date.now() > deadline) return { reply, ambiguous };
       ambiguous = true;
       await sleep(500);

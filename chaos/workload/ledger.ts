@@ -35,6 +35,17 @@ export interface PaymentSent {
   sentAt: number;
 }
 
+/** One POST …/extend as its client saw it (retried on no answer or a 5xx; with a key, every try carries it). */
+export interface ExtensionSent {
+  orderId: string;
+  keyed: boolean;
+  sentAt: number;
+  answeredAt: number;
+  status: number;
+  /** The deadline its 200 answer gave. */
+  expiresAt?: number;
+}
+
 export interface DeleteSent {
   orderId: string;
   userId: string;
@@ -83,6 +94,7 @@ export class Ledger {
   readonly keyedAnswers: KeyedAnswer[] = [];
   readonly payments: PaymentSent[] = [];
   readonly deletes: DeleteSent[] = [];
+  readonly extensions: ExtensionSent[] = [];
   readonly intrusions: IntrusionAttempt[] = [];
   readonly observations: Observation[] = [];
   readonly poison: PoisonSent[] = [];
@@ -104,6 +116,7 @@ export class Ledger {
       keyedAnswers: this.keyedAnswers,
       payments: this.payments,
       deletes: this.deletes,
+      extensions: this.extensions,
       intrusions: this.intrusions,
       observations: this.observations,
       poison: this.poison,

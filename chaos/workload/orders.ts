@@ -130,7 +130,44 @@ export class OrderLives {
         if ((await this.delete(user, order)) !== 204) return;
         await sleep(fate.payAfterMs);
         return pay('a', 'after-delete');
+      case 'extend-then-pay':
+        await since(fate.afterMs);
+        if ((await this.extend(user, order, fate.keyed, key)) !== 200) return;
+        await sleep(fate.payAfterMs);
+        return pay('a', 'early');
+      case 'extend-racing-deadline':
+        await sleepUntil(order.expiresAt + fate.offsetMs);
+        await this.extend(user, order, fate.keyed, key);
+        return;
+      case 'extend-racing-payment':
+        await since(fate.afterMs);
+        await Promise.all([this.extend(user, order, fate.keyed, key), pay('a', 'early')]);
+        return;
     }
+  }
+
+  /**
+   * POST …/extend, retried as a client would on no answer or a 5xx (with `keyed`, every try carries
+   * one Idempotency-Key, so it is one extension however the tries end). A 200 moves the deadline
+   * that the rest of the order's life waits for.
+   */
+  private async extend(user: User, order: PlacedOrder, keyed: boolean, key: string): Promise<number> {
+    const sentAt = Date.now();
+    const headers: Record<string, string> = keyed ? { 'idempotency-key': `extend-${key}` } : {};
+    const { reply } = await this.api.asUser(user, 'POST', `/api/orders/${order.orderId}/extend`, undefined, headers, {
+      retryConflicts: false, // its 409s are refusals (lapsed, at its limit, ended), final
+    });
+    const expiresAt = reply.status === 200 ? Date.parse((reply.body as OrderBody).expiresAt) : undefined;
+    if (expiresAt !== undefined) order.expiresAt = Math.max(order.expiresAt, expiresAt);
+    this.ledger.extensions.push({
+      orderId: order.orderId,
+      keyed,
+      sentAt,
+      answeredAt: Date.now(),
+      status: reply.status,
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    });
+    return reply.status;
   }
 
   private async delete(user: User, order: PlacedOrder): Promise<number> {

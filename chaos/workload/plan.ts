@@ -1,7 +1,8 @@
 /**
  * The workload's schedule, drawn from the seed before the run starts: when tickets are published,
  * which user orders which ticket and what then becomes of the order (its fate: paid early, paid
- * racing the deadline within ±200 ms, paid late, paid twice, deleted, or left to expire), reads,
+ * racing the deadline within ±200 ms, paid late, paid twice, deleted, left to expire, or its hold
+ * extended, with or without an Idempotency-Key: then paid, racing the deadline, or racing a payment), reads,
  * tries at other users' orders, ticket updates out of order, and poison messages.
  */
 import type { Random } from '../random';
@@ -14,7 +15,10 @@ export type Fate =
   | { kind: 'pay-duplicate'; afterMs: number; againAfterMs: number }
   | { kind: 'pay-twice'; afterMs: number; secondAfterMs: number }
   | { kind: 'delete'; afterMs: number }
-  | { kind: 'delete-then-pay'; afterMs: number; payAfterMs: number };
+  | { kind: 'delete-then-pay'; afterMs: number; payAfterMs: number }
+  | { kind: 'extend-then-pay'; afterMs: number; keyed: boolean; payAfterMs: number }
+  | { kind: 'extend-racing-deadline'; offsetMs: number; keyed: boolean }
+  | { kind: 'extend-racing-payment'; afterMs: number; keyed: boolean };
 
 export type PoisonKind =
   | 'crlf-id-unknown-order'
@@ -49,7 +53,8 @@ const ORDER_EVERY_MS = 420;
 
 export function planFate(random: Random, windowMs: number): Fate {
   const early = () => random.between(300, windowMs * 0.6);
-  switch (random.weighted({ expire: 24, early: 15, race: 20, late: 8, duplicate: 7, twice: 6, del: 12, delPay: 8 })) {
+  const fates = { expire: 24, early: 15, race: 20, late: 8, duplicate: 7, twice: 6, del: 12, delPay: 8 };
+  switch (random.weighted({ ...fates, extendPay: 5, extendRace: 5, extendPayRace: 4 })) {
     case 'expire':
       return { kind: 'expire' };
     case 'early':
@@ -70,6 +75,12 @@ export function planFate(random: Random, windowMs: number): Fate {
         afterMs: random.between(300, windowMs * 0.6),
         payAfterMs: random.between(1000, 3000),
       };
+    case 'extendPay':
+      return { kind: 'extend-then-pay', afterMs: early(), keyed: random.chance(0.5), payAfterMs: early() };
+    case 'extendRace':
+      return { kind: 'extend-racing-deadline', offsetMs: random.between(-300, 300), keyed: random.chance(0.5) };
+    case 'extendPayRace':
+      return { kind: 'extend-racing-payment', afterMs: early(), keyed: random.chance(0.5) };
   }
 }
 

@@ -26,12 +26,12 @@ export interface Workload {
 
 export function workload(
   plan: WorkloadPlan,
-  apiUrl: string,
+  apiUrls: string[],
   jwtKey: string,
   nc: NatsConnection,
   ledger: Ledger,
 ): Workload {
-  const api = new ApiClient(apiUrl, ledger);
+  const api = new ApiClient(apiUrls, ledger);
   const services = new OtherServices(nc, ledger);
   const inFlight = new Set<Promise<unknown>>();
   const track = (task: Promise<unknown>) => {

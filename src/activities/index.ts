@@ -1,5 +1,13 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { discardUnrecorded, expire, extendHold, pay, rejectPayment, remindExpiring } from '../orders/decisions';
+import {
+  decidedNow,
+  discardUnrecorded,
+  expire,
+  extendHold,
+  pay,
+  rejectPayment,
+  remindExpiring,
+} from '../orders/decisions';
 import { OrderRuleError } from '../orders/errors';
 import type { OrderRepository, PaymentsProgress } from '../orders/ports';
 import type { HoldPolicy, NewOrder, Payment } from '../orders/order';
@@ -51,7 +59,7 @@ export function createActivities({ orders, payments, now = () => new Date() }: A
      */
     async extendHold(order: Pick<NewOrder, 'orderId' | 'ticket'>, extension: number, policy: HoldPolicy | undefined) {
       requireId(order.orderId, 'orderId');
-      return final(() => orders.apply(extendHold(order, extension, policy, now().toISOString())));
+      return final(() => orders.apply(decidedNow((at) => extendHold(order, extension, policy, at), now)));
     },
 
     /**
@@ -60,7 +68,7 @@ export function createActivities({ orders, payments, now = () => new Date() }: A
      */
     async remindExpiring(order: Pick<NewOrder, 'orderId'>, deadline: string) {
       requireId(order.orderId, 'orderId');
-      return final(() => orders.apply(remindExpiring(order.orderId, deadline, now().toISOString())));
+      return final(() => orders.apply(decidedNow((at) => remindExpiring(order.orderId, deadline, at), now)));
     },
 
     /**
@@ -69,7 +77,7 @@ export function createActivities({ orders, payments, now = () => new Date() }: A
      */
     async discardUnrecorded(order: NewOrder) {
       requireId(order.orderId, 'orderId');
-      return final(() => orders.apply(discardUnrecorded(order, now().toISOString())));
+      return final(() => orders.apply(decidedNow((at) => discardUnrecorded(order, at), now)));
     },
 
     /**

@@ -8,7 +8,9 @@
 import SQLite from 'better-sqlite3';
 import { isTransientDatabaseError } from '../../src/store/driver-errors';
 import { sqliteStore, type TestDatabase } from '../support/database';
-import { newId } from '../support/orders';
+import { createActivities } from '../../src/activities';
+import { eventually } from '../../scripts/lib/eventually';
+import { newId, outboxSubjects, seedOrder } from '../support/orders';
 
 let db: TestDatabase;
 let other: SQLite.Database;
@@ -47,6 +49,18 @@ test('when the other process holds the write lock, then a write waits for it whi
   other.exec('COMMIT');
   await write;
   expect(other.prepare('select id from tickets where id = ?').get(t.id)).toEqual({ id: t.id });
+});
+
+test('when a reminder waits for the lock past its deadline, then it is judged at its decision, after the wait: nothing goes out late', async () => {
+  const order = await seedOrder(db.store, Date.now(), 400); // its deadline is 400 ms away
+  const activities = createActivities({ orders: db.store.orders, payments: { consumedUntil: async () => true } });
+  other.exec('BEGIN IMMEDIATE');
+  const reminding = activities.remindExpiring(order, order.expiresAt); // asked in time, by the clock before the wait
+  await eventually(async () => (Date.now() > Date.parse(order.expiresAt) ? true : undefined), 'the deadline to pass');
+  other.exec('COMMIT');
+
+  expect(await reminding).toEqual({ reminded: false });
+  expect(await outboxSubjects(db.store, order.orderId)).toEqual(['order:created']);
 });
 
 test('when the lock is never freed, then the write fails in time as a transient error (a 503, an activity retried)', async () => {

@@ -29,3 +29,14 @@ export interface Command<R> {
 }
 
 export const unchanged = <R>(result: R): Change<R> => ({ result, events: [] });
+
+/**
+ * The command `make` builds for a time, with the clock read when it decides: inside the store's
+ * transaction, after any wait for the order's lock, not before it. A reminder or an extension that
+ * waited a second for the lock used to be judged by the time before the wait, and could go out past
+ * its deadline.
+ */
+export const decidedNow = <R>(make: (now: string) => Command<R>, clock: () => Date): Command<R> => ({
+  ...make(clock().toISOString()),
+  decide: (current, decided) => make(clock().toISOString()).decide(current, decided),
+});

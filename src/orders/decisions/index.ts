@@ -4,6 +4,7 @@
  * workflow bundle imports them too.
  */
 export type { Change, Command } from './change';
+export { decidedNow } from './change';
 export type { Outcome } from './outcome';
 export { checkHoldLimit, place } from './placing';
 export { cancelByUser } from './cancelling';
