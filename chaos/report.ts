@@ -56,7 +56,10 @@ export function report(options: ChaosOptions, { anomalies, evidence }: Verdict):
   print(
     `holds: ${ledger.extensions.length} extensions asked (${ledger.extensions.filter((x) => x.keyed).length} with an Idempotency-Key; answered ${tally(ledger.extensions.map((x) => String(x.status)))}); ${reminders} order:expiring published`,
   );
-  print(`stream: ${stream.length} messages`);
+  const setAside = db.outbox.filter((r) => r.setAside);
+  print(
+    `stream: ${stream.length} messages; outbox rows set aside (NATS refused them for good): ${setAside.length} (${tally(setAside.map((r) => r.subject))})`,
+  );
   print(`faults (${ledger.faults.length}): ${tally(ledger.faults.map((f) => f.kind))}`);
   const startUps = evidence.crashes.filter((c) => c.atStartUp).length;
   print(

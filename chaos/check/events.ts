@@ -7,7 +7,16 @@
  */
 import { Subjects } from '../../src/orders/catalogue';
 import type { DbOrder } from './database-reader';
-import { entityOf, groupBy, isIncoming, outboxFate, outboxRow, type Anomaly, type Evidence } from './evidence';
+import {
+  entityOf,
+  groupBy,
+  isIncoming,
+  outboxFate,
+  outboxRow,
+  wasSetAside,
+  type Anomaly,
+  type Evidence,
+} from './evidence';
 import { isPoisonRow } from './poison';
 import type { StreamMessage } from './stream-reader';
 
@@ -36,7 +45,7 @@ export function checkEvents(e: Evidence): Anomaly[] {
     const of = (subject: string) => events.filter((m) => m.subject === subject);
     const exactlyOnce = (subject: string, why: string) => {
       const found = of(subject);
-      if (found.length === 0)
+      if (found.length === 0 && !wasSetAside(e, subject, order.id))
         add(
           order.id,
           `${order.status} v${order.version}: ${subject} missing (${why}); ${outboxFate(e, subject, order.id)}`,

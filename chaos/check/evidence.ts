@@ -64,10 +64,15 @@ export function outboxRow(e: Evidence, subject: string, entity: string): DbOutbo
   if (!byMsgId) outboxIndex.set(e.db.outbox, (byMsgId = new Map(e.db.outbox.map((r) => [r.msgId, r]))));
   return byMsgId.get(`${subject}:${entity}`);
 }
+/** NATS refused the event for good and the relay set it aside (docs/events.md): an outcome, counted, not a loss. */
+export const wasSetAside = (e: Evidence, subject: string, entity: string): boolean =>
+  outboxRow(e, subject, entity)?.setAside === true;
+
 /** Where an event missing from the stream is: written and never published, marked published, or never written. */
 export function outboxFate(e: Evidence, subject: string, entity: string): string {
   const row = outboxRow(e, subject, entity);
   if (!row) return 'not in the outbox either';
+  if (row.setAside) return `set aside at ${iso(row.createdAt)}: NATS refused it for good`;
   if (row.publishedAt === undefined) return `written to the outbox at ${iso(row.createdAt)}, never published`;
   return `the outbox marked it published at ${iso(row.publishedAt)}, yet it is not on the stream`;
 }

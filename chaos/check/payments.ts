@@ -17,6 +17,7 @@ import {
   outboxFate,
   outboxRow,
   seconds,
+  wasSetAside,
   type Anomaly,
   type Evidence,
 } from './evidence';
@@ -38,7 +39,7 @@ export function checkPayments(e: Evidence): Anomaly[] {
     const { at: publishedAt, seq } = copies[0]!;
     const orderId = String(copies[0]!.data!.orderId);
     const order = orders.get(orderId);
-    const wasRejected = rejected.has(paymentId);
+    const wasRejected = rejected.has(paymentId) || wasSetAside(e, Subjects.PaymentRejected, paymentId);
     const label = `payment ${paymentId} (${kinds.get(paymentId) ?? 'not from the workload'}, stream seq ${seq}, published ${iso(publishedAt)})`;
     const add = (invariant: 5 | 7, what: string) => anomalies.push({ invariant, orderId, what: `${label}: ${what}` });
     if (!order || order.tombstone) {
@@ -46,10 +47,13 @@ export function checkPayments(e: Evidence): Anomaly[] {
         add(5, `names an unknown order; no payment:rejected (${outboxFate(e, Subjects.PaymentRejected, paymentId)})`);
       continue;
     }
-    const lead = order.expiresAt - publishedAt;
-    const when = lead > 0 ? `${seconds(lead)} before expiresAt` : `${seconds(-lead)} after expiresAt`;
+    // In milliseconds, the precision of expiresAt, as the service judges it (payments-consumer.ts): a
+    // payment stamped within the deadline's own millisecond is published at expiresAt, in time.
+    const lead = order.expiresAt - Math.floor(publishedAt);
+    const inTime = lead >= 0;
+    const when = inTime ? `${seconds(lead)} before expiresAt` : `${seconds(-lead)} after expiresAt`;
     if (order.paymentId === paymentId) {
-      if (lead <= 0)
+      if (!inTime)
         add(
           5,
           `accepted although published ${when} (${iso(order.expiresAt)}); during it: ${faultsBetween(e, order.expiresAt, publishedAt)}`,
@@ -63,7 +67,7 @@ export function checkPayments(e: Evidence): Anomaly[] {
     const endedBefore =
       (otherPaymentAt !== undefined && (otherPaymentAt <= publishedAt || otherPaymentAt <= order.expiresAt)) ||
       (cancelledAt !== undefined && cancelledAt <= publishedAt);
-    if (lead > 0 && !endedBefore)
+    if (inTime && !endedBefore)
       add(
         7,
         `published ${when} while the order was active, yet the order is ${order.status} v${order.version}` +

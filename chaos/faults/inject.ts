@@ -56,6 +56,7 @@ async function inject(fault: PlannedFault, stack: ChaosStack, w: Workload, nc: N
     await sleep(fault.holdMs);
     return;
   }
+  if (fault.kind === 'shrink-stream') return shrinkStream(fault.holdMs, nc);
   if (action === 'kill' || action === 'pause') {
     const process = processOf(fault, stack);
     if (action === 'kill') {
@@ -84,6 +85,25 @@ async function killApiMidBurst(fault: PlannedFault, stack: ChaosStack, w: Worklo
   await sleep(fault.holdMs);
   await api.start();
 }
+
+/**
+ * The stream takes no message over SHRUNK_BYTES for a while, as a misconfigured stream would: the
+ * service's larger events are refused for good (400), and the relay sets them aside while the rest
+ * flow (invariant 8 past the edge); the other services' larger messages never reach the stream.
+ */
+async function shrinkStream(holdMs: number, nc: NatsConnection): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const { config } = await jsm.streams.info(STREAM);
+  await jsm.streams.update(STREAM, { ...config, max_msg_size: SHRUNK_BYTES });
+  try {
+    await sleep(holdMs);
+  } finally {
+    await jsm.streams.update(STREAM, { ...config, max_msg_size: config.max_msg_size });
+  }
+}
+
+/** Between the smaller events (order:cancelled, expiration:complete) and the larger (order:created, payment:rejected). */
+const SHRUNK_BYTES = 120;
 
 /** The process a kill or a pause strikes: an API or a worker (one of the replicas), nats or temporal. */
 function processOf(fault: PlannedFault, stack: ChaosStack): ManagedProcess {

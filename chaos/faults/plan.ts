@@ -2,8 +2,9 @@
  * The faults of a run, drawn from the seed: one after another at random moments, each with how long
  * it lasts. Kinds: kill -9 and restart of the worker, the API, nats-server and the Temporal dev
  * server; SIGSTOP/SIGCONT pauses longer than the activities' 30 s start-to-close timeout; the API
- * killed in the middle of a burst of POSTs; the payments consumer deleted under the workers; and the
- * database's own (stack/database.ts). With replicas, each API or worker fault strikes one of them.
+ * killed in the middle of a burst of POSTs; the payments consumer deleted under the workers; the
+ * stream's largest message made small for a moment, so that some of the service's own events are
+ * refused for good and set aside (poison past the edge); and the database's own (stack/database.ts). With replicas, each API or worker fault strikes one of them.
  */
 import type { Random } from '../random';
 import type { DatabaseFault } from '../stack/database';
@@ -15,6 +16,7 @@ export type FaultKind =
   | `pause-${ProcessName}`
   | 'kill-api-mid-burst'
   | 'delete-consumer'
+  | 'shrink-stream'
   | DatabaseFault;
 
 /** POSTs of fresh tickets, clients retrying, while the API is killed. */
@@ -61,10 +63,12 @@ export function planFaults(
     'pause-nats': 0.5,
     'pause-temporal': 0.5,
     'delete-consumer': 1,
+    'shrink-stream': 1,
   };
   for (const fault of o.databaseFaults) weights[fault] = fault === 'restart-db' ? 1.5 : 2.5;
-  // every fault of the database at least once: drawn early now and then, else in place of a kill at the end
-  const required = random.shuffle(o.databaseFaults);
+  // every fault of the database, and each fault at a seam, at least once: drawn early now and then,
+  // else in place of a kill at the end
+  const required = random.shuffle<FaultKind>([...o.databaseFaults, 'delete-consumer', 'shrink-stream']);
   const faults: PlannedFault[] = [];
   for (let at = random.between(8000, 15_000); at < o.durationMs - 5000; ) {
     const drawn = required.length > 0 && random.chance(0.4) ? required.shift() : undefined;
