@@ -8,6 +8,7 @@ import { connect } from 'nats';
 import { eventually } from '../../../scripts/lib/eventually';
 import type { ClusterProcess } from '../../../scripts/lib/cluster';
 import { isPortOpen } from '../../../scripts/lib/servers';
+import { FENCE_SUBJECT, isNotFound } from '../../../src/events/jetstream';
 import { fullRequester, type FullReply } from '../../support/api';
 import { tokenFor } from '../../support/auth';
 
@@ -82,7 +83,11 @@ export interface StreamEvent {
   seq: number;
 }
 
-/** Every message on the stream, in its order: what the other services consume (read from the stream's leader). */
+/**
+ * Every event on the stream, in its order: what the other services consume (read from the stream's
+ * leader). Not the workers' fences (`orders:clock-fence`, empty), nor the sequences they left when
+ * each deleted its previous one.
+ */
 export async function streamEvents(stream = 'ticketing'): Promise<StreamEvent[]> {
   const nc = await connect({ servers: natsUrl().split(','), maxReconnectAttempts: -1 });
   try {
@@ -90,7 +95,11 @@ export async function streamEvents(stream = 'ticketing'): Promise<StreamEvent[]>
     const { first_seq, last_seq } = (await jsm.streams.info(stream)).state;
     const events: StreamEvent[] = [];
     for (let seq = first_seq; seq > 0 && seq <= last_seq; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq });
+      const m = await jsm.streams.getMessage(stream, { seq }).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined; // deleted
+        throw err;
+      });
+      if (!m || m.subject === FENCE_SUBJECT) continue;
       events.push({
         subject: m.subject,
         data: m.json<Record<string, unknown>>(),
