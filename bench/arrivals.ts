@@ -14,18 +14,33 @@ export interface Lateness {
   drainSeconds: number;
 }
 
-/** Waits until every id of `due` (id -> deadline) has arrived (id -> when), or `patienceMs` after the last deadline. */
+/** When a wait gives up: once nothing arrived for `stallMs`, or (if set) `patienceMs` after the last deadline. */
+export interface GiveUp {
+  stallMs: number;
+  patienceMs?: number;
+}
+
+/**
+ * Waits until every id of `due` (id -> deadline) has arrived (id -> when). By default it gives up
+ * only once nothing has arrived for 3 minutes after the last deadline: a slow drain runs to its end,
+ * a stuck one is reported (`seen` < `expected`), and the drain's run fails on it (run.ts).
+ */
 export async function awaitArrivals(
   label: string,
   due: Map<string, number>,
   arrived: Map<string, number>,
-  patienceMs = 180_000,
+  { stallMs, patienceMs = Infinity }: GiveUp = { stallMs: 180_000 },
 ): Promise<Lateness> {
   const lastDue = Math.max(...due.values());
-  const giveUp = lastDue + patienceMs;
   const seen = () => [...due.keys()].filter((id) => arrived.has(id)).length;
   let lastReport = 0;
-  for (let n = seen(); n < due.size && Date.now() < giveUp; n = seen()) {
+  let progress = { n: 0, at: lastDue };
+  for (let n = seen(); n < due.size; n = seen()) {
+    if (n > progress.n) progress = { n, at: Math.max(Date.now(), lastDue) };
+    if (Date.now() - progress.at > stallMs || Date.now() > lastDue + patienceMs) {
+      log(`  ${label}: gave up waiting; ${due.size - n} of ${due.size} missing`);
+      break;
+    }
     if (Date.now() - lastReport > 10_000 && Date.now() > lastDue) {
       log(`  ${label}: ${n}/${due.size} arrived`);
       lastReport = Date.now();

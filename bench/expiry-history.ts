@@ -5,11 +5,14 @@ import { runConcurrently, spread, type Spread } from './load';
 
 /** Every k-th order's history, for about this many of them (200 to 399); this many read at once. */
 const SAMPLE = 200;
+/** The marker the SDK's core records for a local activity's result. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 const CONCURRENCY = 16;
 
 /**
  * The steps of an expiry: the timer fired after expiresAt; its workflow task waited for the worker;
- * the activity waited for the worker, then ran; then the workflow completed.
+ * the activity waited for the worker, then ran; then the workflow completed. A local activity runs
+ * inside the workflow task: it waits for nothing, and it runs from the task's start to its marker.
  */
 export type Step = 'timerFired' | 'taskWait' | 'activityWait' | 'activityRun' | 'completion';
 
@@ -55,12 +58,21 @@ export async function expiryInTemporal(
     const at = (kind: (e: Event) => unknown, after = 0) =>
       history.filter((e) => kind(e) && ms(e) >= after).map(ms)[0] ?? NaN;
     taskTimeouts += history.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
-    const fired = at((e) => e.timerFiredEventAttributes);
-    const scheduled = at((e) => e.activityTaskScheduledEventAttributes);
-    const started = at((e) => e.activityTaskStartedEventAttributes);
-    const completed = at((e) => e.activityTaskCompletedEventAttributes);
+    // The deadline's timer is the last to fire (the default shape's reminder fires one first).
+    const fired =
+      history
+        .filter((e) => e.timerFiredEventAttributes)
+        .map(ms)
+        .at(-1) ?? NaN;
+    const taskStarted = at((e) => e.workflowTaskStartedEventAttributes, fired);
+    const local = history.some((e) => e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER);
+    const scheduled = local ? taskStarted : at((e) => e.activityTaskScheduledEventAttributes, fired);
+    const started = local ? taskStarted : at((e) => e.activityTaskStartedEventAttributes, fired);
+    const completed = local
+      ? at((e) => e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER, fired)
+      : at((e) => e.activityTaskCompletedEventAttributes, fired);
     steps.timerFired.push(fired - due);
-    steps.taskWait.push(at((e) => e.workflowTaskStartedEventAttributes, fired) - fired);
+    steps.taskWait.push(taskStarted - fired);
     steps.activityWait.push(started - scheduled);
     steps.activityRun.push(completed - started);
     steps.completion.push(at((e) => e.workflowExecutionCompletedEventAttributes) - completed);

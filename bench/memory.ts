@@ -3,9 +3,10 @@
  * orders are waiting (orders made by this part, on the stack's API, whose window outlasts the run), and the
  * growth per 1,000, at the worker's configured sticky cache size.
  */
-import { config, log, sleep } from './config';
+import { config, log } from './config';
 import { runConcurrently } from './load';
 import { rssMb } from './processes';
+import { awaitQuiet } from './quiet';
 import type { PostOrder } from './rest';
 import type { Stack } from './stack';
 
@@ -37,7 +38,8 @@ export async function measureMemory(stack: Stack, post: PostOrder, tickets: stri
       await post(tickets[from + i]!);
     });
     created = level;
-    await sleep(3000); // the worker's last tasks and the relay settle
+    // Read once the servers are quiet: the worker's last tasks done, its heap collected, the relay idle
+    await awaitQuiet(stack, `memory, ${level} waiting`);
     const point = {
       waiting: level,
       runningWorkflows: await running(stack),

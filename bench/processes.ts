@@ -2,27 +2,42 @@
 import fs from 'node:fs';
 import os from 'node:os';
 
-/** A process and its children. */
-function processTree(pid: number): number[] {
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  return [pid, ...children.map(Number)];
+/**
+ * A file of /proc, or undefined once its process is gone: a process may exit between two reads (a
+ * cluster's replica restarting, a child that ended), and a read from a timer must not throw for it.
+ */
+function readProc(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH')
+      return undefined;
+    throw err;
+  }
 }
 
-/** CPU seconds used so far by a process and its children. */
+/** A process and its children (none once it is gone). */
+function processTree(pid: number): number[] {
+  const children = readProc(`/proc/${pid}/task/${pid}/children`);
+  if (children === undefined) return [];
+  return [pid, ...children.trim().split(/\s+/).filter(Boolean).map(Number)];
+}
+
+/** CPU seconds used so far by a process and its children (NaN when the process is gone). */
 export function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  return processTree(pid).reduce((sum, p) => {
-    const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+  const tree = pid ? processTree(pid) : [];
+  if (tree.length === 0) return NaN;
+  return tree.reduce((sum, p) => {
+    const fields = readProc(`/proc/${p}/stat`)?.split(') ')[1]?.split(' ');
+    return fields ? sum + (Number(fields[11]) + Number(fields[12])) / 100 : sum;
   }, 0);
 }
 
 /** Resident memory of the largest process in the tree, in MB (NaN when there is no process). */
 export function rssMb(pid: number | undefined): number {
-  if (!pid) return NaN;
-  const rss = processTree(pid).map((p) =>
-    Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0),
-  );
+  const tree = pid ? processTree(pid) : [];
+  if (tree.length === 0) return NaN;
+  const rss = tree.map((p) => Number(/VmRSS:\s+(\d+)/.exec(readProc(`/proc/${p}/status`) ?? '')?.[1] ?? 0));
   return Math.max(...rss) / 1024;
 }
 

@@ -97,12 +97,18 @@ export async function startStack(resources: Resources): Promise<Stack> {
 }
 
 /**
- * One more API with its own expiration window: the API reads ORDER_EXPIRATION_SECONDS once per
- * process, and the steady state and the memory part need other windows than the drain's.
+ * One more API with its own expiration window (and `more` settings, such as the reminder's lead): the
+ * API reads ORDER_EXPIRATION_SECONDS once per process, and the steady state and the memory part need
+ * other windows than the drain's.
  */
-export async function startApi(resources: Resources, stack: Stack, windowSeconds: number): Promise<ExtraApi> {
+export async function startApi(
+  resources: Resources,
+  stack: Stack,
+  windowSeconds: number,
+  more: NodeJS.ProcessEnv = {},
+): Promise<ExtraApi> {
   const port = await freePort();
-  const env = { ...stack.env, PORT: String(port), ORDER_EXPIRATION_SECONDS: String(windowSeconds) };
+  const env = { ...stack.env, PORT: String(port), ORDER_EXPIRATION_SECONDS: String(windowSeconds), ...more };
   let stopped = false;
   const child = startNode(resources, `api (${windowSeconds} s window)`, API_SCRIPT, env, () => stopped);
   await waitForPort(port, 'api', 60_000);

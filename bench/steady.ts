@@ -46,7 +46,10 @@ export async function measureSteady(
     due.set(order.id, Date.parse(order.expiresAt));
     return true;
   });
-  const expiry = await awaitArrivals('steady', due, cancelled, STEADY_PATIENCE_MS);
+  const expiry = await awaitArrivals('steady', due, cancelled, {
+    stallMs: STEADY_PATIENCE_MS,
+    patienceMs: STEADY_PATIENCE_MS,
+  });
   await api.stop();
   log(
     `steady: API p99 ${offered.latency.p99Ms.toFixed(0)} ms; expiry lateness p99 ${expiry.lateness.p99Ms.toFixed(0)} ms (${expiry.seen}/${expiry.expected})`,

@@ -4,10 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Lateness } from './arrivals';
 import type { Creation } from './creation';
 import type { Drain } from './drain/drain';
-import type { Spread } from './load';
+import { drainRows, met, missing, ms, spreadMs, type Row } from './drain/rows';
 import type { MemoryScale } from './memory';
 import type { Peer } from './peer/peer';
 import type { Results } from './results';
@@ -18,7 +17,7 @@ const num = (x: number | undefined): number | null => (x === undefined || !Numbe
 
 export function summary(r: Results) {
   const shared = r.creation?.shared;
-  const at10k = r.memoryScale?.points.find((p) => p.waiting === 10_000);
+  const at = (waiting: number) => r.memoryScale?.points.find((p) => p.waiting === waiting);
   return {
     creation: {
       ratio: num(shared && shared.rest.perSecond / shared.bare.perSecond),
@@ -29,8 +28,9 @@ export function summary(r: Results) {
     drain: { ...drainSummary(r.drains[0]), sizes: r.drains.map(drainSummary) },
     steady: { latenessP99Ms: num(r.steady?.expiry.lateness.p99Ms), apiP99Ms: num(r.steady?.api.latency.p99Ms) },
     memory: {
-      workerRssMbAt10k: num(at10k?.workerMb),
-      apiRssMbAt10k: num(at10k?.apiMb),
+      workerRssMbAt10k: num(at(10_000)?.workerMb),
+      workerRssMbAt20k: num(at(20_000)?.workerMb),
+      apiRssMbAt10k: num(at(10_000)?.apiMb),
       workerMbPer1000: num(r.memoryScale?.workerMbPer1000),
       cacheSize: r.memoryScale?.cacheSize ?? null,
     },
@@ -40,11 +40,26 @@ export function summary(r: Results) {
 
 const drainSummary = (d: Drain | undefined) => ({
   ratio: num(d?.ratio),
+  minimalRatio: num(d?.minimalRatio),
+  defaultShapeRatio: num(d?.defaultShapeRatio),
+  complete: d?.complete ?? null,
   orders: d?.orders ?? null,
   bareSeconds: num(d?.bare.drainSeconds),
+  minimalSeconds: num(d?.minimal.drainSeconds),
   projectSeconds: num(d?.project.drainSeconds),
+  defaultShapeSeconds: num(d?.defaultShape.drainSeconds),
   projectLatenessP99Ms: num(d?.project.lateness.p99Ms),
+  defaultShapeLatenessP99Ms: num(d?.defaultShape.lateness.p99Ms),
   bareLatenessP99Ms: num(d?.bare.lateness.p99Ms),
+  minimalLatenessP99Ms: num(d?.minimal.lateness.p99Ms),
+  eventsPerOrder: d
+    ? {
+        orders: num(d.project.temporal.eventsPerWorkflow),
+        defaultShape: num(d.defaultShape.temporal.eventsPerWorkflow),
+        bare: num(d.bare.temporal.eventsPerWorkflow),
+        minimal: num(d.minimal.temporal.eventsPerWorkflow),
+      }
+    : null,
 });
 
 const peerSummary = (p: Peer | undefined) => ({
@@ -61,14 +76,7 @@ export function writeResults(r: Results): string {
   return path.relative(process.cwd(), RESULTS_FILE);
 }
 
-const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '-');
-const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '-');
-const spreadS = (x: Spread) => `p50 ${s(x.p50Ms)}, p99 ${s(x.p99Ms)}, max ${s(x.maxMs)}`;
-const spreadMs = (x: Spread) => `p50 ${ms(x.p50Ms)}, p99 ${ms(x.p99Ms)}, max ${ms(x.maxMs)}`;
 const mb = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(0)} MB` : '-');
-const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-
-type Row = [string, string, string];
 
 /** Rows of measure, result, target, for the parts the run measured. */
 export function tableRows(r: Results): Row[] {
@@ -112,67 +120,18 @@ function steadyRow(steady: Steady): Row {
   ];
 }
 
-/** Lateness percentiles are lower bounds when messages were still missing (arrivals.ts). */
-const missing = (l: Lateness) =>
-  l.seen < l.expected ? ` (${l.expected - l.seen} of ${l.expected} still missing: lower bounds)` : '';
-
 function memoryRows(m: MemoryScale): Row[] {
   return [
     ...m.points.map(
       (p): Row => [
         `memory, ${p.waiting} orders waiting (cache ${m.cacheSize})`,
         `worker ${mb(p.workerMb)}, API ${mb(p.apiMb)}`,
-        p.waiting === 10_000 ? `worker <= 300 MB: ${met(p.workerMb <= 300)}` : '',
+        p.waiting >= 10_000 ? `worker <= 300 MB: ${met(p.workerMb <= 300)}` : '',
       ],
     ),
     ['memory growth per 1,000 waiting', `worker ${mb(m.workerMbPer1000)}, API ${mb(m.apiMbPer1000)}`, ''],
   ];
 }
-
-function drainRows(d: Drain, peer: Peer): Row[] {
-  return [
-    [
-      `drain: ${d.orders} orders due within ${d.deadlineSpreadSeconds.toFixed(1)} s`,
-      `${spreadS(d.project.lateness)}; drained in ${d.project.drainSeconds.toFixed(1)} s${missing(d.project)}`,
-      '',
-    ],
-    [
-      `drain: ${d.bare.expected} bare, same deadlines`,
-      `${spreadS(d.bare.lateness)}; drained in ${d.bare.drainSeconds.toFixed(1)} s${missing(d.bare)}`,
-      '',
-    ],
-    ['drain ratio orders / bare', d.ratio.toFixed(2), `<= 1.25: ${met(d.ratio <= 1.25)}`],
-    [
-      'drain: history events / workflow tasks',
-      `orders ${d.project.temporal.eventsPerWorkflow.toFixed(1)} / ${d.project.temporal.workflowTasksPerWorkflow.toFixed(1)}, bare ${d.bare.temporal.eventsPerWorkflow.toFixed(1)} / ${d.bare.temporal.workflowTasksPerWorkflow.toFixed(1)}`,
-      '',
-    ],
-    [
-      'drain: timer fired after deadline p99',
-      `orders ${s(d.project.temporal.steps.timerFired.p99Ms)}, bare ${s(d.bare.temporal.steps.timerFired.p99Ms)}`,
-      '',
-    ],
-    [
-      'drain: activity ran p99 (orders: DB + outbox)',
-      `orders ${ms(d.project.temporal.steps.activityRun.p99Ms)}, bare ${ms(d.bare.temporal.steps.activityRun.p99Ms)}`,
-      '',
-    ],
-    ['drain: outbox relay commit -> NATS p99', ms(d.project.relayed.p99Ms), ''],
-    [
-      'drain: CPU s (temporal/worker/api/nats/bench)',
-      `orders ${cpu(d.project.cpuSeconds)}; bare ${cpu(d.bare.cpuSeconds)}`,
-      '',
-    ],
-    [
-      `peer: BullMQ, ${peer.jobs} delayed jobs, one deadline`,
-      `enqueue ${peer.enqueuePerSec.toFixed(0)}/s; ${spreadMs(peer.lateness)}`,
-      '',
-    ],
-  ];
-}
-
-const cpu = (c: Record<string, number>) =>
-  ['temporal', 'worker', 'api', 'nats', 'bench'].map((k) => (c[k] ?? NaN).toFixed(0)).join('/');
 
 export function printTable(r: Results): void {
   const rows: Row[] = [['measure', 'result', 'target'], ...tableRows(r)];

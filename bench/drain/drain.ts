@@ -1,13 +1,20 @@
 /**
- * The drain (issue 12, part 1): N orders due together against N bare timer-plus-activity workflows
- * due together, in the same run on the same dev server, one after the other.
+ * The drain (issues 12 and 21): N orders due together, in the two shapes the service runs, against
+ * N baseline workflows due together, in the same run on the same dev server, one after the other:
+ *   - orders, reminders off (the shape this drain has always timed; `drain.ratio` is over bare);
+ *   - orders in the default shape: `order:expiring` fires before each deadline, then the expiry
+ *     (the lead scaled down with the window, 120 s of 900 s by default);
+ *   - bare: a timer, then a regular activity (the naive expiry workflow);
+ *   - minimal: a timer, then a local activity (the least work Temporal can do per expiring order).
  *
  * The API sets each order's expiresAt to its creation time plus the window, so orders created as
  * fast as the API takes them fall due over the seconds their creation took; the API cannot give N
- * orders one shared expiresAt, and the bench leaves the service as it is. So the bare workflows get
- * the same deadlines shifted to their own start: the same spread, the same burst. Lateness is from
- * each one's own deadline; the drain is from the first deadline to the last message on NATS.
+ * orders one shared expiresAt, and the bench leaves the service as it is. So the baselines get the
+ * first shape's deadlines shifted to their own start: the same spread, the same burst. Lateness is
+ * from each one's own deadline; a drain is from the first deadline to the last message on NATS, and
+ * it waits for every message (arrivals.ts): a drain that stalls fails the run, it gives no ratio.
  */
+import type { NatsConnection } from 'nats';
 import type { Resources } from '../../scripts/lib/resources';
 import { awaitArrivals, type Lateness } from '../arrivals';
 import { config, log } from '../config';
@@ -17,7 +24,7 @@ import { runConcurrently, type Spread } from '../load';
 import { awaitQuiet } from '../quiet';
 import { restClient } from '../rest';
 import { startApi, type Stack } from '../stack';
-import { bareWorkflowId, receiveBareFired, startBare } from './bare';
+import { baselineWorkflowId, receiveFired, startBaseline, type Baseline } from './bare';
 
 export interface DrainSide extends Lateness {
   temporal: TemporalSteps;
@@ -27,13 +34,24 @@ export interface DrainSide extends Lateness {
 
 export interface Drain {
   orders: number;
-  /** From the first deadline to the last (the orders' creation time, mirrored by the bare ones). */
+  /** From the first deadline to the last (the orders' creation time, mirrored by the baselines). */
   deadlineSpreadSeconds: number;
+  /** Orders with reminders off. */
   project: DrainSide & { committed: Spread; relayed: Spread };
+  /** Orders in the default shape, and how many of them sent `order:expiring` (all, unless one ended first). */
+  defaultShape: DrainSide & { reminderLeadSeconds: number; reminded: number };
   bare: DrainSide;
-  /** Project drain / bare drain. */
+  minimal: DrainSide;
+  /** Orders (reminders off) / bare; orders / minimal; the default shape / bare: drain times. */
   ratio: number;
+  minimalRatio: number;
+  defaultShapeRatio: number;
+  /** Every message of every side arrived (else the ratios are not given: NaN). */
+  complete: boolean;
 }
+
+/** The share of the window that the default reminder leads by (120 s of 15 minutes). */
+const REMINDER_SHARE = 120 / 900;
 
 export async function measureDrain(
   resources: Resources,
@@ -41,15 +59,74 @@ export async function measureDrain(
   tickets: string[],
   cancelled: Map<string, number>,
 ): Promise<Drain> {
-  // Its own API, with a window that outlasts the creation of N orders (150 to 200/s here)
-  const windowSeconds = Math.max(config.windowSeconds, Math.ceil(tickets.length / 130) + 10);
-  const api = await startApi(resources, stack, windowSeconds);
-  const post = restClient(resources, api.port);
-  const fired = receiveBareFired(stack.nc);
-
-  await awaitQuiet(stack, 'drain, orders');
-  const due = new Map<string, number>();
+  const n = tickets.length / 2;
+  // Its own APIs, with a window that outlasts the creation of N orders (150 to 200/s here)
+  const windowSeconds = Math.max(config.windowSeconds, Math.ceil(n / 130) + 10);
   const creationBegan = Date.now();
+  const { due, side: project } = await orderSide(resources, stack, 'orders', tickets.slice(0, n), cancelled, {
+    windowSeconds,
+    reminderSeconds: 0,
+  });
+  const split = outboxSplit(stack.dir, due);
+  const first = Math.min(...due.values());
+  const spreadSeconds = (Math.max(...due.values()) - first) / 1000;
+
+  const reminderLeadSeconds = Math.max(1, Math.round(windowSeconds * REMINDER_SHARE));
+  const expiring = receiveReminders(stack.nc);
+  const shaped = await orderSide(resources, stack, 'default shape', tickets.slice(n), cancelled, {
+    windowSeconds,
+    reminderSeconds: reminderLeadSeconds,
+  });
+  const reminded = [...shaped.due.keys()].filter((id) => expiring.has(id)).length;
+
+  // The first shape's deadlines, shifted by the time since its creation began: each baseline
+  // workflow's deadline is as far from the start of its starts (faster than REST creation) as its order's was.
+  const baseline = async (kind: Baseline, label: string): Promise<DrainSide> => {
+    await awaitQuiet(stack, `drain, ${label}`);
+    const fired = receiveFired(stack.nc, kind);
+    const shift = Date.now() - creationBegan;
+    const shifted = new Map([...due].map(([id, at]) => [id, at + shift]));
+    await startBaseline(stack, kind, shifted);
+    log(
+      `drain: ${shifted.size} ${label} workflows started, the first due in ${((first + shift - Date.now()) / 1000).toFixed(0)} s`,
+    );
+    return drainSide(stack, label, shifted, fired, baselineWorkflowId(kind));
+  };
+  const bare = await baseline('bareExpiry', 'bare');
+  const minimal = await baseline('minimalExpiry', 'minimal');
+
+  const sides = [project, shaped.side, bare, minimal];
+  const complete = sides.every((s) => s.seen === s.expected);
+  const ratio = (a: DrainSide, b: DrainSide) => (complete ? a.drainSeconds / b.drainSeconds : NaN);
+  return {
+    orders: due.size,
+    deadlineSpreadSeconds: spreadSeconds,
+    project: { ...project, ...split },
+    defaultShape: { ...shaped.side, reminderLeadSeconds, reminded },
+    bare,
+    minimal,
+    ratio: ratio(project, bare),
+    minimalRatio: ratio(project, minimal),
+    defaultShapeRatio: ratio(shaped.side, bare),
+    complete,
+  };
+}
+
+/** N orders through REST on an API of their own with this window and reminder lead, then their drain. */
+async function orderSide(
+  resources: Resources,
+  stack: Stack,
+  label: string,
+  tickets: string[],
+  cancelled: Map<string, number>,
+  { windowSeconds, reminderSeconds }: { windowSeconds: number; reminderSeconds: number },
+): Promise<{ due: Map<string, number>; side: DrainSide }> {
+  const api = await startApi(resources, stack, windowSeconds, {
+    ORDER_EXPIRING_REMINDER_SECONDS: String(reminderSeconds),
+  });
+  const post = restClient(resources, api.port);
+  await awaitQuiet(stack, `drain, ${label}`);
+  const due = new Map<string, number>();
   await runConcurrently(tickets.length, config.concurrency, async (i) => {
     const res = await post(tickets[i]!);
     if (res.status !== 201) return;
@@ -58,29 +135,23 @@ export async function measureDrain(
   });
   const first = Math.min(...due.values());
   const spreadSeconds = (Math.max(...due.values()) - first) / 1000;
+  const reminder = reminderSeconds > 0 ? `, order:expiring ${reminderSeconds} s before each` : ', reminders off';
   log(
-    `drain: ${due.size} orders due over ${spreadSeconds.toFixed(1)} s, the first in ${((first - Date.now()) / 1000).toFixed(0)} s`,
+    `drain, ${label}: ${due.size} orders due over ${spreadSeconds.toFixed(1)} s, the first in ${((first - Date.now()) / 1000).toFixed(0)} s${reminder}`,
   );
-  const project = await drainSide(stack, 'orders', due, cancelled);
+  const side = await drainSide(stack, label, due, cancelled);
   await api.stop();
-  const split = outboxSplit(stack.dir, due);
+  return { due, side };
+}
 
-  await awaitQuiet(stack, 'drain, bare');
-  // The same deadlines, shifted by the time since the orders' creation began: each bare workflow's
-  // deadline is as far from the start of the bare starts (faster than REST creation) as its order's was.
-  const shift = Date.now() - creationBegan;
-  const bareDue = new Map([...due].map(([id, at]) => [id, at + shift]));
-  const base = first + shift;
-  await startBare(stack, bareDue);
-  log(`drain: ${bareDue.size} bare workflows started, the first due in ${((base - Date.now()) / 1000).toFixed(0)} s`);
-  const bare = await drainSide(stack, 'bare', bareDue, fired, bareWorkflowId);
-  return {
-    orders: due.size,
-    deadlineSpreadSeconds: spreadSeconds,
-    project: { ...project, ...split },
-    bare,
-    ratio: project.drainSeconds / bare.drainSeconds,
-  };
+/** Which orders sent `order:expiring`, by id: subscribe before they are created. */
+function receiveReminders(nc: NatsConnection): Set<string> {
+  const reminded = new Set<string>();
+  const sub = nc.subscribe('order:expiring');
+  void (async () => {
+    for await (const m of sub) reminded.add((JSON.parse(m.string()) as { id: string }).id);
+  })();
+  return reminded;
 }
 
 /** Waits for every message, with the CPU each process used from the first deadline on, then reads a sample of histories. */
@@ -100,7 +171,8 @@ async function drainSide(
   const cpuSeconds = Object.fromEntries(Object.keys(after).map((k) => [k, after[k]! - before[k]!]));
   const temporal = await expiryInTemporal(stack.client, [...due], workflowId);
   log(
-    `drain, ${label}: p99 ${(lateness.lateness.p99Ms / 1000).toFixed(1)} s, drained in ${lateness.drainSeconds.toFixed(1)} s`,
+    `drain, ${label}: p99 ${(lateness.lateness.p99Ms / 1000).toFixed(1)} s, drained in ${lateness.drainSeconds.toFixed(1)} s, ` +
+      `${temporal.eventsPerWorkflow.toFixed(1)} events and ${temporal.workflowTasksPerWorkflow.toFixed(1)} workflow tasks each`,
   );
   return { ...lateness, temporal, cpuSeconds };
 }

@@ -88,7 +88,10 @@ async function measureShape(resources: Resources, shape: Shape): Promise<ShapeRe
       let atDue: Record<string, number> | undefined;
       const first = Math.min(...due.values());
       const timer = setTimeout(() => (atDue = cpu()), Math.max(0, first - Date.now()));
-      const drain = await awaitArrivals(`scale ${shape.workers}w/${shape.shards}s`, due, cancelled, 600_000);
+      const drain = await awaitArrivals(`scale ${shape.workers}w/${shape.shards}s`, due, cancelled, {
+        stallMs: 180_000,
+        patienceMs: 600_000,
+      });
       clearTimeout(timer);
       const after = cpu();
       const before = atDue ?? after;

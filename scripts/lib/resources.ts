@@ -71,7 +71,8 @@ async function stopOne({ name, stop }: Resource, log: Log): Promise<void> {
 
 /**
  * Runs `main` with a fresh Resources and stops them however it ends: on success, on a thrown error
- * (printed, exit code 1), and on SIGINT/SIGTERM (exit code 128 + the signal's number). A second
+ * (printed, exit code 1), on an error thrown where nobody awaits it (exit code 1), and on
+ * SIGINT/SIGTERM (exit code 128 + the signal's number). A second
  * signal exits at once, without waiting for the stops. `afterStop` gets main's result once
  * everything is stopped (a run's last line, its exit code).
  */
@@ -93,6 +94,14 @@ export function runWithResources<T>(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // An error thrown where nobody awaits it (a timer's callback, a stray promise) would end the process
+  // with everything it started still running: stop them first (a failed bench:scale once left a cluster).
+  const onStray = (err: unknown) => {
+    console.error(err);
+    resources.abort('an error nobody awaited');
+  };
+  process.on('uncaughtException', onStray);
+  process.on('unhandledRejection', onStray);
   let done: { result: T } | undefined;
   main(resources)
     .then((result) => (done = { result }))

@@ -3,12 +3,10 @@ import {
   ApplicationFailure,
   condition,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
 import { extensionRefusal, type Outcome } from '../orders/decisions';
 import { OrderNotActiveError, type OrderRuleError } from '../orders/errors';
 import {
@@ -23,27 +21,14 @@ import {
   discardSignal,
   EXPIRING_REMINDER_PATCH,
   extendHoldUpdate,
+  LOCAL_STEPS_PATCH,
   orderCancelledSignal,
   orderStateQuery,
   paymentReceivedSignal,
   SearchAttributes,
   type OrderState,
 } from './shared';
-
-type Activities = ReturnType<typeof createActivities>;
-/** Retried without limit (with backoff): a database or bus that is down delays the order's end, never loses it. */
-const withSummary = (summary: string) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-    summary,
-  });
-const { expireOrder } = withSummary('Expire: publish expiration:complete, cancel the order');
-const { completeOrder } = withSummary('Apply the payment: complete the order, or refuse the payment');
-const { rejectPayment } = withSummary('Refuse a late payment: publish payment:rejected');
-const { extendHold } = withSummary('Extend the hold: move expiresAt, publish order:updated');
-const { remindExpiring } = withSummary('Remind the holder: publish order:expiring if the order is still active');
-const { discardUnrecorded } = withSummary('Discard: end an order that was never recorded, if none was');
+import { orderSteps } from './steps';
 
 /**
  * The life of one order. It holds the ticket until `expiresAt`; whichever comes first ends it:
@@ -66,11 +51,17 @@ export async function orderWorkflow(order: NewOrder): Promise<OrderState> {
   let cancelledByUser = false;
   let waiting = true; // until an ending starts: no extension after that
   let extending = false; // an extension's activity is in flight
-  // Added while orders were in flight: a workflow that started before it sends no reminder
-  // (docs/changing-the-workflow.md); decided once, at the start, so it never changes course midway.
-  const reminderMs = patched(EXPIRING_REMINDER_PATCH)
-    ? (order.expiringReminderSeconds ?? DEFAULT_EXPIRING_REMINDER_SECONDS) * 1000
-    : 0;
+  // Changes made while orders were in flight, each decided once, at the start, so that an order
+  // never changes course midway (docs/changing-the-workflow.md): a workflow that started before the
+  // local steps runs activity tasks (steps.ts), and one that started before the reminder sends none.
+  // The local steps came after the reminder: a workflow with them has it, and records one marker, not two.
+  const localSteps = patched(LOCAL_STEPS_PATCH);
+  const reminderMs =
+    localSteps || patched(EXPIRING_REMINDER_PATCH)
+      ? (order.expiringReminderSeconds ?? DEFAULT_EXPIRING_REMINDER_SECONDS) * 1000
+      : 0;
+  const { expireOrder, completeOrder, rejectPayment, extendHold, remindExpiring, discardUnrecorded } =
+    orderSteps(localSteps);
 
   setHandler(orderStateQuery, () => state);
   setHandler(paymentReceivedSignal, (payment) => {

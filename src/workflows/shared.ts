@@ -24,6 +24,8 @@ export const orderIdFromWorkflowId = (workflowId: string): string => {
  * (docs/changing-the-workflow.md). Never reused: a recorded marker names its change for good.
  */
 export const EXPIRING_REMINDER_PATCH = 'order-expiring-reminder';
+/** The order's steps run as local activities (steps.ts). */
+export const LOCAL_STEPS_PATCH = 'order-local-steps';
 
 /** The workflow's one state object: what the query returns and the workflow's result. */
 export interface OrderState {

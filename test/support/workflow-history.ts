@@ -1,5 +1,7 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { orderWorkflowId } from '../../src/workflows/shared';
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
 /**
  * The names of the signals in an order's workflow history, in order: what reached the workflow,
@@ -11,3 +13,31 @@ export async function signalsOf(temporal: Client, orderId: string): Promise<stri
     e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName ?? ''] : [],
   );
 }
+
+/** The marker the SDK's core records for a local activity's result. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** An event's instant in ms, from its seconds and nanoseconds (whole seconds alone lose the sub-second part). */
+export const eventMs = (e: HistoryEvent): number =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+
+/**
+ * The name of the order step (src/workflows/steps.ts) that this event records, or undefined: a
+ * regular activity when it is scheduled, a local activity when its result is recorded (a marker
+ * that names it in its `data` detail).
+ */
+export function stepOf(e: HistoryEvent): string | undefined {
+  const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+  if (scheduled) return scheduled;
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName !== LOCAL_ACTIVITY_MARKER) return undefined;
+  const data = marker.details?.data?.payloads?.[0]?.data;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type : undefined;
+}
+
+/** The steps a history ran, by name, in order (regular or local activities alike). */
+export const stepsIn = (events: HistoryEvent[]): string[] => events.flatMap((e) => stepOf(e) ?? []);
+
+/** The `patched()` markers of a history (not the local activities' markers). */
+export const patchMarkersIn = (events: HistoryEvent[]): number =>
+  events.filter((e) => e.markerRecordedEventAttributes && !stepOf(e)).length;

@@ -28,6 +28,7 @@ import {
 import { sqliteStore } from '../support/database';
 import { newId, outboxSubjects, seedOrder } from '../support/orders';
 import { startAll } from '../support/start-all';
+import { eventMs, patchMarkersIn, stepOf, stepsIn } from '../support/workflow-history';
 import { createTimeSkippingEnv } from '../support/time-skipping';
 import { eventually } from '../../scripts/lib/eventually';
 
@@ -146,7 +147,7 @@ test('when nobody pays, then after the default 15-minute window the order is can
     'expiration:complete',
     'order:cancelled',
   ]);
-  await record('expired', handle);
+  await record('local-steps-expired', handle);
 });
 
 test('when a payment arrives first, then the order completes and never expires', async () => {
@@ -163,7 +164,7 @@ test('when a payment arrives first, then the order completes and never expires',
   expect(result).toMatchObject({ status: OrderStatus.Complete, ending: 'paid', paymentId: paid.id });
   expect(await store.orders.find(input.orderId)).toMatchObject({ status: OrderStatus.Complete, version: 1 });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created']);
-  await record('paid', handle);
+  await record('local-steps-paid', handle);
 });
 
 test('when the user cancels, then the workflow ends at once without an expiry', async () => {
@@ -178,7 +179,7 @@ test('when the user cancels, then the workflow ends at once without an expiry', 
 
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'cancelled-by-user' });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:cancelled']);
-  await record('cancelled', handle);
+  await record('local-steps-cancelled', handle);
 });
 
 describe('when the API asks to discard the workflow of an order it could not record', () => {
@@ -215,7 +216,7 @@ describe('when the API asks to discard the workflow of an order it could not rec
       OrderExpiredBeforeRecordedError,
     ); // a stalled attempt that wakes up can no longer record it
     expect(await outboxSubjects(store, unrecorded.orderId)).toEqual([]);
-    await record('discarded', handle);
+    await record('local-steps-discarded', handle);
   });
 
   test('when the order is recorded, then the discard changes nothing and the order lives on to its deadline', async () => {
@@ -256,7 +257,7 @@ test('when a payment lands while the expiry runs, then the order stays cancelled
     'order:cancelled',
     'payment:rejected',
   ]);
-  await record('payment-during-expiry', handle);
+  await record('local-steps-payment-during-expiry', handle);
 });
 
 test('when the database completed the order with a payment whose signal lands while the expiry runs, then the order ends paid and that payment is not refused', async () => {
@@ -324,7 +325,7 @@ test('when the same payment is signalled twice and a second payment follows, the
   expect(result).toMatchObject({ status: OrderStatus.Complete, paymentId: first.id, rejectedPaymentIds: [second.id] });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'payment:rejected']);
   expect(await outboxSubjects(store, second.id)).toEqual(['payment:rejected']);
-  await record('duplicate-payments', handle);
+  await record('local-steps-duplicate-payments', handle);
 });
 
 test('when the workflow first runs after expiresAt (no worker all window), then it expires at once', async () => {
@@ -419,7 +420,7 @@ describe('extending the hold (update extendHold)', () => {
       'expiration:complete',
       'order:cancelled',
     ]);
-    await record('extended', handle);
+    await record('local-steps-extended', handle);
     const events = await store.outbox.pending(1000);
     expect(
       events.find((e) => e.subject === 'order:updated' && JSON.stringify(e.data).includes(input.orderId)),
@@ -452,11 +453,9 @@ describe('extending the hold (update extendHold)', () => {
       version: 2,
     });
     expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:updated']);
-    // a refused update leaves no trace in the history: one extendHold activity only
-    const scheduled = (await handle.fetchHistory()).events?.filter(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'extendHold',
-    );
-    expect(scheduled).toHaveLength(1);
+    // a refused update leaves no trace in the history: one extendHold step only
+    const steps = stepsIn((await handle.fetchHistory()).events ?? []);
+    expect(steps.filter((name) => name === 'extendHold')).toHaveLength(1);
   });
 
   test('when the worker was down across the deadline and an extension comes with the fired timer, then the hold has lapsed: refused, and the order expires at its deadline', async () => {
@@ -585,21 +584,15 @@ describe('extending the hold (update extendHold)', () => {
         ? ['timer fired']
         : e.timerStartedEventAttributes
           ? ['timer started']
-          : e.activityTaskScheduledEventAttributes
-            ? [`${e.activityTaskScheduledEventAttributes.activityType?.name} scheduled`]
-            : e.activityTaskCompletedEventAttributes
-              ? ['activity completed']
-              : [],
+          : (stepOf(e) ?? []),
     );
     expect(kinds).toEqual([
       'timer started',
-      'extendHold scheduled',
       'timer fired',
-      'activity completed',
+      'extendHold', // a local activity: recorded once it ran, after the old deadline's timer fired
       'timer started',
       'timer fired',
-      'expireOrder scheduled',
-      'activity completed',
+      'expireOrder',
     ]);
   });
 
@@ -642,17 +635,13 @@ describe('reminding the holder before the deadline (order:expiring)', () => {
    */
   const SCHEDULING_SLACK_MS = 30_000;
   /**
-   * How long before `deadline` each remindExpiring activity was scheduled, from the event's full
-   * instant (seconds and nanoseconds) against the seeded deadline: whole seconds of two instants
-   * taken apart differ by one whenever the sub-second part wraps between them.
+   * How long before `deadline` each remindExpiring step was recorded, from the event's full instant
+   * (seconds and nanoseconds) against the seeded deadline: whole seconds of two instants taken apart
+   * differ by one whenever the sub-second part wraps between them.
    */
   async function remindersBefore(handle: WorkflowHandle, deadline: string): Promise<number[]> {
     const history = (await handle.fetchHistory()).events ?? [];
-    const instantMs = (e: (typeof history)[number]) =>
-      Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-    return history
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'remindExpiring')
-      .map((e) => Date.parse(deadline) - instantMs(e));
+    return history.filter((e) => stepOf(e) === 'remindExpiring').map((e) => Date.parse(deadline) - eventMs(e));
   }
   /** One reminder, scheduled no earlier than `leadMs` before `deadline` and not much later. */
   async function expectOneReminder(handle: WorkflowHandle, deadline: string, leadMs: number): Promise<void> {
@@ -687,7 +676,7 @@ describe('reminding the holder before the deadline (order:expiring)', () => {
       'expiration:complete',
       'order:cancelled',
     ]);
-    await record('reminded', handle);
+    await record('local-steps-reminded', handle);
   });
 
   test('when the hold is extended after the reminder, then the new deadline gets its own reminder', async () => {
@@ -717,7 +706,7 @@ describe('reminding the holder before the deadline (order:expiring)', () => {
       'expiration:complete',
       'order:cancelled',
     ]);
-    await record('reminded-extended', handle);
+    await record('local-steps-reminded-extended', handle);
   });
 
   test.each([
@@ -764,8 +753,7 @@ describe('changing the workflow while orders are in flight (patched, docs/changi
       logger: quietLogger,
     });
   });
-  const patchMarkers = async (handle: WorkflowHandle) =>
-    ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+  const patchMarkers = async (handle: WorkflowHandle) => patchMarkersIn((await handle.fetchHistory()).events ?? []);
 
   test('when an order started on the code before the reminder is finished by the new code, then it expires correctly without a reminder, and a new order gets one', async () => {
     // Placed by the new API (with the reminder's setting), run by a worker still on the old code.
@@ -813,7 +801,16 @@ describe('changing the workflow while orders are in flight (patched, docs/changi
       'expiration:complete',
       'order:cancelled',
     ]);
-    expect(await patchMarkers(fresh!.handle)).toBe(1);
+    expect(await patchMarkers(fresh!.handle)).toBe(1); // the local steps', which imply the reminder
+    // The old order keeps running its steps as activity tasks; the new one runs them as local activities.
+    const expiries = async (handle: WorkflowHandle) =>
+      ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => stepOf(e) === 'expireOrder')
+        .map((e) => ({
+          task: e.activityTaskScheduledEventAttributes ? 'activity task' : 'local activity',
+        }));
+    expect(await expiries(old.handle)).toEqual([{ task: 'activity task' }]);
+    expect(await expiries(fresh!.handle)).toEqual([{ task: 'local activity' }]);
     await record('started-before-reminder', old.handle);
   });
 });
