@@ -1,6 +1,6 @@
 /** Waiting for messages that a bench part expects on NATS, each by a deadline, and how late they came. */
 import { log, sleep } from './config';
-import { spread, type Spread } from './load';
+import { percentiles, spread, type Spread } from './load';
 
 export interface Lateness {
   expected: number;
@@ -12,6 +12,13 @@ export interface Lateness {
   lateness: Spread;
   /** From the first deadline to the last arrival (a lower bound, as above, with any missing). */
   drainSeconds: number;
+  /** For the chart (chart.ts): the 0th to 100th percentiles of the arrivals (ms after the first deadline) and of the lateness. */
+  curves: Curves;
+}
+
+export interface Curves {
+  doneAtMs: number[];
+  latenessMs: number[];
 }
 
 /** When a wait gives up: once nothing arrived for `stallMs`, or (if set) `patienceMs` after the last deadline. */
@@ -49,10 +56,13 @@ export async function awaitArrivals(
   }
   const ended = Date.now();
   const at = new Map([...due.keys()].map((id) => [id, arrived.get(id) ?? ended]));
+  const first = Math.min(...due.values());
+  const lateness = [...due].map(([id, deadline]) => at.get(id)! - deadline);
   return {
     expected: due.size,
     seen: [...due.keys()].filter((id) => arrived.get(id) !== undefined && arrived.get(id)! <= ended).length,
-    lateness: spread([...due].map(([id, deadline]) => at.get(id)! - deadline)),
-    drainSeconds: (Math.max(...at.values()) - Math.min(...due.values())) / 1000,
+    lateness: spread(lateness),
+    drainSeconds: (Math.max(...at.values()) - first) / 1000,
+    curves: { doneAtMs: percentiles([...at.values()].map((t) => t - first)), latenessMs: percentiles(lateness) },
   };
 }

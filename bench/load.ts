@@ -17,6 +17,16 @@ export const spread = (values: number[]): Spread => {
   return { p50Ms: pct(xs, 50), p99Ms: pct(xs, 99), maxMs: Math.max(...xs) };
 };
 
+/** The 0th to the 100th percentile of xs, 101 values (a curve for the chart, chart.ts); empty when xs is. */
+export const percentiles = (xs: number[]): number[] => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  if (sorted.length === 0) return [];
+  return Array.from(
+    { length: 101 },
+    (_, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * (sorted.length - 1)))]!,
+  );
+};
+
 /** Runs task(0) to task(n - 1) with `concurrency` of them in flight at once. */
 export async function runConcurrently(
   n: number,

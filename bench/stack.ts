@@ -72,7 +72,12 @@ export async function startStack(resources: Resources): Promise<Stack> {
     dataDir: dir,
     windowSeconds: HOLD_WINDOW_SECONDS,
   });
-  const worker = startNode(resources, 'worker', WORKER_SCRIPT, env);
+  // BENCH_WORKER_NODE_OPTIONS: Node flags for the worker alone (a heap limit to measure, say)
+  const workerOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
+  const worker = startNode(resources, 'worker', WORKER_SCRIPT, {
+    ...env,
+    ...(workerOptions ? { NODE_OPTIONS: workerOptions } : {}),
+  });
   // The worker and the API both migrate the SQLite database, which has no migration lock: the API
   // starts once the worker answers on its health port, which it opens after its migrations.
   await waitForPort(healthPort, 'worker', 60_000);

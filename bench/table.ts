@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { drainChart } from './chart';
 import type { Creation } from './creation';
 import type { Drain } from './drain/drain';
 import { drainRows, met, missing, ms, spreadMs, type Row } from './drain/rows';
@@ -69,11 +70,14 @@ const peerSummary = (p: Peer | undefined) => ({
   drainSeconds: num(p?.drainSeconds),
 });
 
+/** latest.json, and the drain's chart beside it (latest.svg) when the run measured a drain. */
 export function writeResults(r: Results): string {
   fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
   const at = new Date().toISOString();
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ at, ...summary(r), details: r }, null, 2)}\n`);
-  return path.relative(process.cwd(), RESULTS_FILE);
+  const chart = drainChart(r);
+  if (chart) fs.writeFileSync(RESULTS_FILE.replace(/\.json$/, '.svg'), `${chart}\n`);
+  return path.relative(process.cwd(), RESULTS_FILE) + (chart ? ' (and the chart, latest.svg)' : '');
 }
 
 const mb = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(0)} MB` : '-');

@@ -9,7 +9,8 @@ import type { NatsConnection } from 'nats';
 import type { Resources } from '../../scripts/lib/resources';
 import { freePort, spawnServer, waitForPort } from '../../scripts/lib/servers';
 import { log, sleep } from '../config';
-import { runConcurrently, spread, type Spread } from '../load';
+import type { Curves } from '../arrivals';
+import { percentiles, runConcurrently, spread, type Spread } from '../load';
 
 export interface Peer {
   jobs: number;
@@ -21,6 +22,8 @@ export interface Peer {
   /** Deadline -> expiration:complete at the NATS subscriber. */
   lateness: Spread;
   drainSeconds: number;
+  /** One deadline: each job is done as late as it is. */
+  curves: Curves;
 }
 
 const SUBJECT = 'expiration:complete';
@@ -86,5 +89,6 @@ export async function measurePeer(
     seen: arrived.size,
     lateness: spread(lags),
     drainSeconds: Math.max(...lags) / 1000,
+    curves: { doneAtMs: percentiles(lags), latenessMs: percentiles(lags) },
   };
 }

@@ -91,11 +91,30 @@ export interface TemporalDevServerOptions {
   dbFile?: string;
   namespace?: string;
   output?: ServerOutput;
+  /** Dynamic config values (key -> JSON value), on top of the dev server's own. */
+  dynamicConfig?: Record<string, unknown>;
+}
+
+/**
+ * Dynamic config for an experiment, from TEMPORAL_DEV_DYNAMIC_CONFIG: `key=json,key=json` (the bench
+ * measures one knob at a time with it; docs/performance.md). Refused, not ignored, when malformed.
+ */
+export function dynamicConfigFromEnv(value = process.env.TEMPORAL_DEV_DYNAMIC_CONFIG): Record<string, unknown> {
+  if (!value) return {};
+  return Object.fromEntries(
+    value.split(',').map((pair) => {
+      const [key, json] = pair.split('=', 2);
+      if (!key || json === undefined) throw new Error(`TEMPORAL_DEV_DYNAMIC_CONFIG: "${pair}" is not key=value`);
+      return [key.trim(), JSON.parse(json) as unknown];
+    }),
+  );
 }
 
 export function startTemporalDevServer(o: TemporalDevServerOptions): ServerProcess {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--ui-port', String(o.uiPort)];
   args.push('--namespace', o.namespace ?? 'default', '--log-level', 'error', ...searchAttributeFlags());
+  for (const [key, value] of Object.entries({ ...o.dynamicConfig, ...dynamicConfigFromEnv() }))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   if (o.dbFile) {
     fs.mkdirSync(path.dirname(o.dbFile), { recursive: true });
     // WAL with synchronous=normal: 2-3x the starts/s of the default and survives a killed process.

@@ -56,11 +56,11 @@ export class OrderService {
     { plan = this.planOrder(), fence }: { plan?: OrderPlan; fence?: AttemptFence } = {},
   ): Promise<Order> {
     const { orders, tickets, workflows, logger, maxActiveOrdersPerUser } = this.deps;
-    const found = await tickets.findForOrder(ticketId);
+    const found = await tickets.findForOrder(ticketId, userId);
     if (!found) throw new TicketNotFoundError();
     // Fast, friendly refusals before a workflow starts; the database enforces both again atomically.
     if (found.reserved) throw new TicketAlreadyReservedError();
-    checkHoldLimit(await orders.activeHolds(userId), maxActiveOrdersPerUser);
+    checkHoldLimit(found.holds, maxActiveOrdersPerUser);
     const { ticket } = found;
 
     const order: NewOrder = {

@@ -25,8 +25,16 @@ export interface OrderRepository {
 }
 
 export interface TicketLookup {
-  /** The ticket, and whether an active order holds it, in one query (the API's hot path). */
-  findForOrder(ticketId: string): Promise<{ ticket: Ticket; reserved: boolean } | undefined>;
+  /** What placing an order checks first, in one query (the API's hot path); undefined for an unknown ticket. */
+  findForOrder(ticketId: string, userId: string): Promise<TicketForOrder | undefined>;
+}
+
+export interface TicketForOrder {
+  ticket: Ticket;
+  /** An order holds the ticket, or bought it. */
+  reserved: boolean;
+  /** The user's active holds (the hold limit's count). */
+  holds: ActiveHolds;
 }
 
 /**

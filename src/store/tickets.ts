@@ -1,5 +1,5 @@
-import { RESERVING_STATUSES, type Ticket } from '../orders/order';
-import type { TicketLookup } from '../orders/ports';
+import { ACTIVE_STATUSES, RESERVING_STATUSES, type Ticket } from '../orders/order';
+import type { TicketForOrder, TicketLookup } from '../orders/ports';
 import type { Db } from './schema';
 
 export type TicketUpdateResult = 'applied' | 'already-applied' | 'out-of-order' | 'unknown-ticket';
@@ -35,20 +35,39 @@ export class TicketStore implements TicketLookup {
     return this.db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async findForOrder(id: string): Promise<{ ticket: Ticket; reserved: boolean } | undefined> {
+  /**
+   * The ticket, whether an order holds it, and `userId`'s active holds: what placing an order
+   * checks first, in one statement (two round trips were a quarter of the API's database time per POST).
+   */
+  async findForOrder(id: string, userId: string): Promise<TicketForOrder | undefined> {
+    const held = () =>
+      this.db
+        .selectFrom('orders as held')
+        .where('held.user_id', '=', userId)
+        .where('held.status', 'in', ACTIVE_STATUSES)
+        .where('held.tombstone', '=', 0);
     const row = await this.db
       .selectFrom('tickets')
       .leftJoin('orders', (join) =>
         join.onRef('orders.ticket_id', '=', 'tickets.id').on('orders.status', 'in', RESERVING_STATUSES),
       )
       .select(['tickets.id', 'tickets.title', 'tickets.price', 'tickets.version', 'orders.id as orderId'])
+      .select(() => [
+        held()
+          .select((sub) => sub.fn.countAll<string | number>().as('n'))
+          .as('holds'),
+        held()
+          .select((sub) => sub.fn.min('held.expires_at').as('e'))
+          .as('earliestExpiry'),
+      ])
       .where('tickets.id', '=', id)
       .executeTakeFirst();
     if (!row) return undefined;
-    const { orderId, ...ticket } = row;
+    const { orderId, holds, earliestExpiry, ...ticket } = row;
     return {
       ticket: { ...ticket, price: Number(ticket.price), version: Number(ticket.version) },
       reserved: orderId !== null,
+      holds: { count: Number(holds), ...(earliestExpiry ? { earliestExpiry } : {}) },
     };
   }
 }

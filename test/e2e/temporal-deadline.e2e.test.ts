@@ -115,7 +115,7 @@ describe.each([
   test('then POST /api/orders answers 503 within the deadline with nothing recorded, and a retry places the order once Temporal is back', async () => {
     const free = { id: newId(), version: 0, title: 'concert', price: 10, userId: newId() };
     await peer.publish(Subjects.TicketCreated, free);
-    await eventually(() => system.db.store.tickets.findForOrder(free.id), 'the service to know the ticket');
+    await eventually(() => system.db.store.tickets.findForOrder(free.id, newId()), 'the service to know the ticket');
 
     outage();
     const { reply, ms } = await timed('POST', '/api/orders', { ticketId: free.id });

@@ -56,16 +56,18 @@ describe.each(databases)('%s store', (_engine, openStore) => {
   describe('one order that reserves a ticket: active or sold (invariant 3)', () => {
     test('when a ticket is held by an active order, then the lookup says reserved; once cancelled, free', async () => {
       const order = await seedOrder(store, Date.now());
-      expect(await store.tickets.findForOrder(order.ticket.id)).toEqual({
+      expect(await store.tickets.findForOrder(order.ticket.id, order.userId)).toEqual({
         ticket: { ...order.ticket, version: 0 },
         reserved: true,
+        holds: { count: 1, earliestExpiry: order.expiresAt },
       });
       await store.orders.apply(cancelByUser(order.orderId));
-      expect(await store.tickets.findForOrder(order.ticket.id)).toEqual({
+      expect(await store.tickets.findForOrder(order.ticket.id, order.userId)).toEqual({
         ticket: { ...order.ticket, version: 0 },
         reserved: false,
+        holds: { count: 0 },
       });
-      expect(await store.tickets.findForOrder(newId())).toBeUndefined();
+      expect(await store.tickets.findForOrder(newId(), order.userId)).toBeUndefined();
     });
 
     test('when ten orders for one ticket are inserted concurrently, then the database accepts exactly one', async () => {
@@ -84,7 +86,7 @@ describe.each(databases)('%s store', (_engine, openStore) => {
     test('when the ticket was paid for, then the lookup says reserved and ten concurrent orders for it are all refused', async () => {
       const sold = await seedOrder(store, Date.now());
       await store.orders.apply(pay(payment(sold.orderId)));
-      expect(await store.tickets.findForOrder(sold.ticket.id)).toMatchObject({ reserved: true });
+      expect(await store.tickets.findForOrder(sold.ticket.id, newId())).toMatchObject({ reserved: true });
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, () =>
           store.orders.record(place(anotherOrderFor(sold), new Date().toISOString(), 0)),
@@ -105,6 +107,9 @@ describe.each(databases)('%s store', (_engine, openStore) => {
       await store.orders.apply(cancelByUser(next.orderId)); // its ticket is free for this user
       await store.orders.record(place(held, new Date().toISOString(), 0, 1)); // a limit of one: the sold one does not count
       expect(await store.orders.activeHolds(sold.userId)).toEqual({ count: 1, earliestExpiry: held.expiresAt });
+      // The API's lookup counts the same, in the query that finds the ticket
+      const lookup = await store.tickets.findForOrder(sold.ticket.id, sold.userId);
+      expect(lookup?.holds).toEqual({ count: 1, earliestExpiry: held.expiresAt });
     });
   });
 

@@ -71,10 +71,10 @@ describe.each(engines)('%s: migration 0009, a sold ticket stays sold', (_engine,
           0,
         );
       for (const ticket of [soldThenHeld, soldTwice, held, cancelledThenSold]) {
-        expect(await store.tickets.findForOrder(ticket.ticketId)).toMatchObject({ reserved: true });
+        expect(await store.tickets.findForOrder(ticket.ticketId, newId())).toMatchObject({ reserved: true });
         await expect(store.orders.record(orderFor(ticket.ticketId))).rejects.toBeInstanceOf(TicketAlreadyReservedError);
       }
-      expect(await store.tickets.findForOrder(cancelled.ticketId)).toMatchObject({ reserved: false });
+      expect(await store.tickets.findForOrder(cancelled.ticketId, newId())).toMatchObject({ reserved: false });
       await expect(store.orders.record(orderFor(cancelled.ticketId))).resolves.toMatchObject({ status: 'created' });
     } finally {
       await db.destroy();
