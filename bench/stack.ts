@@ -19,7 +19,7 @@ import {
   stopChild,
   waitForPort,
 } from '../scripts/lib/servers';
-import { API_SCRIPT, buildDist, serviceEnv, WORKER_SCRIPT } from '../scripts/lib/service-processes';
+import { API_SCRIPT, buildDist, serviceEnv, withWorkerMemory, WORKER_SCRIPT } from '../scripts/lib/service-processes';
 import { config, log } from './config';
 import type { CpuSnapshot } from './load';
 import { cpuSeconds } from './processes';
@@ -72,12 +72,11 @@ export async function startStack(resources: Resources): Promise<Stack> {
     dataDir: dir,
     windowSeconds: HOLD_WINDOW_SECONDS,
   });
-  // BENCH_WORKER_NODE_OPTIONS: Node flags for the worker alone (a heap limit to measure, say)
-  const workerOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
-  const worker = startNode(resources, 'worker', WORKER_SCRIPT, {
-    ...env,
-    ...(workerOptions ? { NODE_OPTIONS: workerOptions } : {}),
-  });
+  // As every launcher runs it; BENCH_WORKER_NODE_OPTIONS adds Node flags to measure (they win)
+  const workerEnv = withWorkerMemory(env);
+  const more = process.env.BENCH_WORKER_NODE_OPTIONS;
+  if (more) workerEnv.NODE_OPTIONS = `${workerEnv.NODE_OPTIONS} ${more}`;
+  const worker = startNode(resources, 'worker', WORKER_SCRIPT, workerEnv);
   // The worker and the API both migrate the SQLite database, which has no migration lock: the API
   // starts once the worker answers on its health port, which it opens after its migrations.
   await waitForPort(healthPort, 'worker', 60_000);

@@ -21,6 +21,7 @@ import {
 } from './lib/servers';
 
 import { DEV_JWT_KEY } from './lib/dev-defaults';
+import { withWorkerMemory } from './lib/service-processes';
 const c = { dim: '\x1b[2m', bold: '\x1b[1m', cyan: '\x1b[36m', yellow: '\x1b[33m', red: '\x1b[31m', reset: '\x1b[0m' };
 const say = (msg: string) => console.log(`${c.cyan}[dev]${c.reset} ${msg}`);
 
@@ -108,7 +109,8 @@ async function main(): Promise<void> {
 
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   const launch = (name: string, script: string, restarts = 0): void => {
-    const child = spawn(tsx, [script], { cwd: ROOT, env, stdio: 'inherit' });
+    const processEnv = name === 'worker' ? withWorkerMemory(env) : env;
+    const child = spawn(tsx, [script], { cwd: ROOT, env: processEnv, stdio: 'inherit' });
     apps.set(name, child);
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {

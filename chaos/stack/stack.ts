@@ -11,7 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Resources } from '../../scripts/lib/resources';
 import { freePort, ROOT, startNatsServer, startTemporalDevServer } from '../../scripts/lib/servers';
-import { API_SCRIPT, buildDist, serviceEnv, WORKER_SCRIPT } from '../../scripts/lib/service-processes';
+import {
+  API_SCRIPT,
+  buildDist,
+  serviceEnv,
+  withWorkerMemory,
+  WORKER_SCRIPT,
+} from '../../scripts/lib/service-processes';
 import { log } from '../log';
 import type { ChaosOptions } from '../options';
 import { postgresDatabase, sqliteDatabase, type ChaosDatabase } from './database';
@@ -104,7 +110,9 @@ export async function startStack(resources: Resources, options: ChaosOptions): P
   };
   const named = (role: string, i: number) => (options.replicas > 1 ? `${role}-${i + 1}` : role);
   // The other role's port is 0 (none): a worker serves no API, an API no worker health.
-  const workers = workerHealthPorts.map((port, i) => node(named('worker', i), WORKER_SCRIPT, port, env(0, port)));
+  const workers = workerHealthPorts.map((port, i) =>
+    node(named('worker', i), WORKER_SCRIPT, port, withWorkerMemory(env(0, port))),
+  );
   const apis = apiPorts.map((port, i) => node(named('api', i), API_SCRIPT, port, env(port, 0)));
   // Together, as a deployment starts them: they all migrate the fresh database.
   await Promise.all([...workers, ...apis].map((p) => p.start()));

@@ -9,7 +9,7 @@ import { eventually } from './eventually';
 import { ensureNodeBaseImage } from './image-base';
 import { buildImage, ensureDockerd, killContainer, runServiceContainer, type Log } from './image';
 import { ROOT, spawnServer, type ServerOutput, type ServerProcess } from './servers';
-import { API_SCRIPT, WORKER_SCRIPT } from './service-processes';
+import { API_SCRIPT, WORKER_MEMORY_ENV, WORKER_SCRIPT } from './service-processes';
 
 export type ServiceRunner = 'dist' | 'image';
 
@@ -29,9 +29,9 @@ export async function startServiceReplica(o: {
   runner: ServiceRunner;
   output: ServerOutput;
 }): Promise<ServiceReplica> {
-  const env = {
+  const env: Record<string, string> = {
     ...o.env,
-    ...(o.role === 'api' ? { PORT: String(o.port) } : { WORKER_HEALTH_PORT: String(o.port) }),
+    ...(o.role === 'api' ? { PORT: String(o.port) } : { ...WORKER_MEMORY_ENV, WORKER_HEALTH_PORT: String(o.port) }),
   };
   const start = () =>
     o.runner === 'dist' ? compiled(o.name, o.role, env, o.output) : container(o.name, o.role, env, o.output);

@@ -12,6 +12,25 @@ import { ROOT } from './servers';
 export const API_SCRIPT = 'dist/api/server.js';
 export const WORKER_SCRIPT = 'dist/worker.js';
 
+/**
+ * The worker's memory settings, as every launcher of it sets them (the bench, chaos, the cluster,
+ * `npm run dev`; docker-compose.yml and infra/k8s/orders-worker.yaml say the same, and
+ * test/unit/worker-memory.test.ts holds them to it). Measured by the bench's memory part
+ * (docs/performance.md): V8 grows each isolate's heap (the main one and the workflow thread's)
+ * long before it collects, and glibc gives each of the ~16 threads of Node and the SDK's core an
+ * arena of its own. Capped, the worker held 251–258 MB with 1,000 to 20,000 orders waiting, not 354–392.
+ */
+export const WORKER_MEMORY_ENV = {
+  NODE_OPTIONS: '--max-old-space-size=160 --max-semi-space-size=4',
+  MALLOC_ARENA_MAX: '2',
+} as const;
+
+/** `env` with the worker's memory settings; Node options already set are kept, before them. */
+export function withWorkerMemory(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const options = [env.NODE_OPTIONS, WORKER_MEMORY_ENV.NODE_OPTIONS].filter(Boolean).join(' ');
+  return { ...env, ...WORKER_MEMORY_ENV, NODE_OPTIONS: options };
+}
+
 /** `npm run build`; its stop (on a failure elsewhere) ends tsc and the bundler too, not only npm. */
 export async function buildDist(resources: Resources, log: Log): Promise<void> {
   log('building dist/ (npm run build)');
