@@ -8,7 +8,7 @@ import type { Curves } from './arrivals';
 import type { Results } from './results';
 
 const WIDTH = 980;
-const HEIGHT = 400;
+const HEIGHT = 420;
 const PANEL = { width: 420, height: 290, top: 60, left: [70, 550] };
 const COLOURS = ['#1f77b4', '#d62728', '#7f7f7f', '#2ca02c', '#ff7f0e'];
 

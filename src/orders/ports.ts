@@ -12,8 +12,6 @@ export interface OrderRepository {
   find(orderId: string): Promise<Order | undefined>;
   /** The user's orders, each with its ticket, oldest first. */
   listByUser(userId: string): Promise<Order[]>;
-  /** How many orders the user holds now, and when the first of them ends. */
-  activeHolds(userId: string): Promise<ActiveHolds>;
   /**
    * Writes a decided change (no read): a new order, or events alone. With a `fence`, only while the
    * attempt still holds its Idempotency-Key, whose answer (the order) is stored in the same

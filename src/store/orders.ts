@@ -53,10 +53,6 @@ export class OrderStore implements OrderRepository {
     return rows.map(toOrder);
   }
 
-  async activeHolds(userId: string): Promise<ActiveHolds> {
-    return activeHoldsOf(this.db, userId);
-  }
-
   async record<R>(change: Change<R>, fence?: AttemptFence): Promise<R> {
     try {
       await inTransaction(this.db, this.kind, async (trx) => {

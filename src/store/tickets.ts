@@ -36,8 +36,8 @@ export class TicketStore implements TicketLookup {
   }
 
   /**
-   * The ticket, whether an order holds it, and `userId`'s active holds: what placing an order
-   * checks first, in one statement (two round trips were a quarter of the API's database time per POST).
+   * The ticket, whether an order holds it, and `userId`'s active holds (how many, and when the first
+   * ends): what placing an order checks first, in one statement on the API's hot path.
    */
   async findForOrder(id: string, userId: string): Promise<TicketForOrder | undefined> {
     const held = () =>

@@ -47,7 +47,6 @@ function stoppingAtRecord(orders: OrderRepository, how: 'before-record' | 'after
   const repository: OrderRepository = {
     find: (id) => orders.find(id),
     listByUser: (id) => orders.listByUser(id),
-    activeHolds: (id) => orders.activeHolds(id),
     apply: (command) => orders.apply(command),
     record: async (change, fence) => {
       if (how === 'after-record') await orders.record(change, fence);
@@ -363,7 +362,7 @@ describe.each(databases)('POST /api/orders on %s', (_engine, openStore) => {
       for (const r of results.filter((x): x is PromiseRejectedResult => x.status === 'rejected')) {
         expect(r.reason).toBeInstanceOf(HoldLimitReachedError);
       }
-      expect((await store.orders.activeHolds(userId)).count).toBe(MAX_HOLDS);
+      expect((await store.tickets.findForOrder(inputs[0]!.ticket.id, userId))?.holds.count).toBe(MAX_HOLDS);
     });
   });
 });
