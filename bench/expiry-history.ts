@@ -1,12 +1,11 @@
 /** The Temporal part of an expiry, read from the histories of a sample of expired orders. */
 import type { Client } from '@temporalio/client';
 import { orderWorkflowId } from '../src/workflows/shared';
+import { eventMs, LOCAL_ACTIVITY_MARKER } from '../scripts/lib/workflow-history';
 import { runConcurrently, spread, type Spread } from './load';
 
 /** Every k-th order's history, for about this many of them (200 to 399); this many read at once. */
 const SAMPLE = 200;
-/** The marker the SDK's core records for a local activity's result. */
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 const CONCURRENCY = 16;
 
 /**
@@ -53,16 +52,15 @@ export async function expiryInTemporal(
     events += history.length;
     tasks += history.filter((e) => e.workflowTaskStartedEventAttributes).length;
     type Event = (typeof history)[number];
-    const ms = (e: Event) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     /** When the first event of a kind happened, at or after `after`. */
     const at = (kind: (e: Event) => unknown, after = 0) =>
-      history.filter((e) => kind(e) && ms(e) >= after).map(ms)[0] ?? NaN;
+      history.filter((e) => kind(e) && eventMs(e) >= after).map(eventMs)[0] ?? NaN;
     taskTimeouts += history.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
     // The deadline's timer is the last to fire (the default shape's reminder fires one first).
     const fired =
       history
         .filter((e) => e.timerFiredEventAttributes)
-        .map(ms)
+        .map(eventMs)
         .at(-1) ?? NaN;
     const taskStarted = at((e) => e.workflowTaskStartedEventAttributes, fired);
     const local = history.some((e) => e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER);

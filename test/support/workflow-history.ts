@@ -1,7 +1,8 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { LOCAL_ACTIVITY_MARKER, type HistoryEvent } from '../../scripts/lib/workflow-history';
 import { orderWorkflowId } from '../../src/workflows/shared';
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+export { eventMs } from '../../scripts/lib/workflow-history';
 
 /**
  * The names of the signals in an order's workflow history, in order: what reached the workflow,
@@ -13,13 +14,6 @@ export async function signalsOf(temporal: Client, orderId: string): Promise<stri
     e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName ?? ''] : [],
   );
 }
-
-/** The marker the SDK's core records for a local activity's result. */
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
-
-/** An event's instant in ms, from its seconds and nanoseconds (whole seconds alone lose the sub-second part). */
-export const eventMs = (e: HistoryEvent): number =>
-  Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 
 /**
  * The name of the order step (src/workflows/steps.ts) that this event records, or undefined: a
