@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config';
+
 /**
  * The bench's settings, read once from the environment (docs/performance.md), and the log line
  * every part of it prints with. `BENCH_QUICK=1` runs every part at a small scale (CI: under 3 minutes).
@@ -49,8 +51,8 @@ export const config = {
   /** The peer: BullMQ worker concurrency, and how long before the shared deadline the jobs are added. */
   bullConcurrency: num('BENCH_BULL_CONCURRENCY', 50, 50),
   peerLeadSeconds: num('BENCH_PEER_LEAD_SECONDS', 10, 5),
-  /** The worker's sticky cache, as the service reads it (src/config.ts: TEMPORAL_MAX_CACHED_WORKFLOWS). */
-  maxCachedWorkflows: Number(process.env.TEMPORAL_MAX_CACHED_WORKFLOWS ?? 200),
+  /** The worker's sticky cache, as the service reads it (src/config/temporal.ts: TEMPORAL_MAX_CACHED_WORKFLOWS). */
+  maxCachedWorkflows: Number(process.env.TEMPORAL_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
   /** A folder for V8 CPU profiles of the API and worker (open them in Chrome DevTools). */
   profileDir: process.env.BENCH_CPU_PROF,
   jwtKey: 'bench-key',

@@ -8,31 +8,37 @@ import { log, sleep } from './config';
 import type { Stack } from './stack';
 
 /**
- * CPU below this share of one core, in each of QUIET_SAMPLES one-second samples, is quiet. With
- * 26,000 orders waiting, a full run's servers stayed above a tenth of a core for minutes.
+ * Quiet: the servers together used less than this share of one core, on average over the last
+ * QUIET_SECONDS. An average, not every second: with 20,000 orders waiting the dev server's
+ * housekeeping takes a second's burst every few seconds, and a run that waited for three idle
+ * seconds in a row waited its whole patience (2 minutes) at each memory level.
  */
 const QUIET_CORE_SHARE = 0.2;
-const QUIET_SAMPLES = 3;
+const QUIET_SECONDS = 5;
 const PATIENCE_MS = 120_000;
 
 const SERVERS = ['temporal', 'worker', 'api', 'nats'];
 
 export async function awaitQuiet(stack: Stack, before: string): Promise<void> {
   const began = Date.now();
-  let quiet = 0;
-  for (let last = stack.cpuSnapshot(), used: Record<string, number> = {}; quiet < QUIET_SAMPLES; ) {
+  const window: Array<Record<string, number>> = []; // each server's CPU seconds, second by second
+  const mean = (k: string) => window.reduce((sum, used) => sum + used[k]!, 0) / window.length;
+  const total = () => SERVERS.reduce((sum, k) => sum + mean(k), 0);
+  for (let last = stack.cpuSnapshot(); window.length < QUIET_SECONDS || total() >= QUIET_CORE_SHARE; ) {
     if (Date.now() - began > PATIENCE_MS) {
-      const shares = SERVERS.map((k) => `${k} ${(used[k] ?? 0).toFixed(2)}`).join(', ');
-      log(`${before}: the servers still used cores (${shares}) after ${PATIENCE_MS / 1000} s; going on`);
+      const shares = SERVERS.map((k) => `${k} ${mean(k).toFixed(2)}`).join(', ');
+      log(
+        `${before}: the servers still used cores (${shares}, the last ${QUIET_SECONDS} s) after ${PATIENCE_MS / 1000} s; going on`,
+      );
       return;
     }
     await sleep(1000);
     const now = stack.cpuSnapshot();
-    used = Object.fromEntries(SERVERS.map((k) => [k, now[k]! - last[k]!]));
-    quiet = Object.values(used).reduce((a, b) => a + b, 0) < QUIET_CORE_SHARE ? quiet + 1 : 0;
+    window.push(Object.fromEntries(SERVERS.map((k) => [k, now[k]! - last[k]!])));
+    if (window.length > QUIET_SECONDS) window.shift();
     last = now;
   }
   const waited = (Date.now() - began) / 1000;
-  if (waited > QUIET_SAMPLES + 1)
+  if (waited > QUIET_SECONDS + 1)
     log(`${before}: waited ${waited.toFixed(0)} s for the servers to finish earlier work`);
 }

@@ -40,6 +40,8 @@ export interface Stack {
   client: Client;
   nc: NatsConnection;
   cpuSnapshot: CpuSnapshot;
+  /** The worker's SDK metrics (worker-metrics.ts reads its sticky cache and replays there). */
+  workerMetricsPort: number;
   /** The API's and worker's environment. */
   env: NodeJS.ProcessEnv;
 }
@@ -55,7 +57,12 @@ export async function startStack(resources: Resources): Promise<Stack> {
   await buildDist(resources, log);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-bench-'));
   resources.add('temp folder', () => fs.rmSync(dir, { recursive: true, force: true }));
-  const [nPort, apiPort, healthPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [nPort, apiPort, healthPort, workerMetricsPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const nats = startNatsServer({ port: nPort, storeDir: path.join(dir, 'nats') });
   track(resources, 'nats', nats.child, () => nats.stop());
   const { server: temporal, port: tPort } = await startTemporalDevServerOnFreePorts({
@@ -73,7 +80,7 @@ export async function startStack(resources: Resources): Promise<Stack> {
     windowSeconds: HOLD_WINDOW_SECONDS,
   });
   // As every launcher runs it; BENCH_WORKER_NODE_OPTIONS adds Node flags to measure (they win)
-  const workerEnv = withWorkerMemory(env);
+  const workerEnv: NodeJS.ProcessEnv = { ...withWorkerMemory(env), TEMPORAL_METRICS_PORT: String(workerMetricsPort) };
   const more = process.env.BENCH_WORKER_NODE_OPTIONS;
   if (more) workerEnv.NODE_OPTIONS = `${workerEnv.NODE_OPTIONS} ${more}`;
   const worker = startNode(resources, 'worker', WORKER_SCRIPT, workerEnv);
@@ -97,7 +104,7 @@ export async function startStack(resources: Resources): Promise<Stack> {
     nats: cpuSeconds(nats.child.pid),
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   });
-  return { dir, apiPort, api, worker, client: new Client({ connection }), nc, cpuSnapshot, env };
+  return { dir, apiPort, api, worker, client: new Client({ connection }), nc, cpuSnapshot, workerMetricsPort, env };
 }
 
 /**

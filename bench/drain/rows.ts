@@ -1,5 +1,6 @@
 /** The drain's rows in the run's table (table.ts): each side, the ratios against their targets, and where the time went. */
 import type { Lateness } from '../arrivals';
+import { config } from '../config';
 import type { Spread } from '../load';
 import type { Peer } from '../peer/peer';
 import type { Drain, DrainSide } from './drain';
@@ -34,7 +35,12 @@ export function drainRows(d: Drain, peer: Peer): Row[] {
         '',
       ],
     ),
-    ['drain: reminders sent in the default shape', `${d.defaultShape.reminded} of ${d.defaultShape.expected}`, ''],
+    [
+      'drain: the default shape, reminders then expiries',
+      `${d.defaultShape.reminded} of ${d.defaultShape.expected} reminded in ${d.defaultShape.reminderDrainSeconds.toFixed(1)} s; ` +
+        `with the expiries ${d.defaultShape.totalDrainSeconds.toFixed(1)} s`,
+      '>= 99% reminded',
+    ],
     ['drain ratio orders / bare', ratio(d.ratio), 'reported: drain.ratio (1.08 with every step an activity task)'],
     ['drain ratio orders / minimal', ratio(d.minimalRatio), `<= 1.1: ${met(d.minimalRatio <= 1.1)}`],
     ['drain ratio default shape / bare', ratio(d.defaultShapeRatio), `<= 1.0: ${met(d.defaultShapeRatio <= 1)}`],
@@ -48,6 +54,18 @@ export function drainRows(d: Drain, peer: Peer): Row[] {
     ['drain: timer fired after deadline p99', each((x) => s(x.temporal.steps.timerFired.p99Ms)).join(', '), ''],
     ['drain: step ran p99 (orders: DB + outbox)', each((x) => ms(x.temporal.steps.activityRun.p99Ms)).join(', '), ''],
     ['drain: outbox relay commit -> NATS p99', ms(d.project.relayed.p99Ms), ''],
+    [
+      `drain: the worker's replays, sticky cache hits each (cache ${config.maxCachedWorkflows})`,
+      sides
+        .filter(([, side]) => side.cache)
+        .map(([label, { cache, expected }]) => {
+          const each = (n: number) => (n / expected).toFixed(2);
+          const replayUs = cache!.replays ? (cache!.replaySeconds * 1e6) / cache!.replays : 0;
+          return `${label.split(' (')[0]} ${each(cache!.replays)}, ${each(cache!.stickyHits)} (${replayUs.toFixed(0)} µs a replay)`;
+        })
+        .join('; '),
+      '',
+    ],
     ['drain: CPU s (temporal/worker/api/nats/bench)', each((x) => cpu(x.cpuSeconds)).join('; '), ''],
     [
       `peer: BullMQ, ${peer.jobs} delayed jobs, one deadline`,

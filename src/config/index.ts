@@ -15,7 +15,7 @@ export { ConfigError } from './config-error';
 export { DEFAULT_TRUST_PROXY, type TrustProxy } from './http';
 export { DEFAULT_POSTGRES_TIMEOUTS, type PostgresTimeouts } from './database';
 export type { LogLevel } from './logging';
-export { DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, type TemporalConfig } from './temporal';
+export { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, type TemporalConfig } from './temporal';
 export type { TracingConfig } from './tracing';
 
 /**

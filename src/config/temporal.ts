@@ -7,7 +7,12 @@ import { port } from './server';
 /** The worker's own Temporal settings; the connection's are Temporal's standard variables (temporalConnection). */
 export const temporalVariables = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
-  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(200),
+  /**
+   * The sticky cache. An order sleeps for minutes between short tasks, so at any real load its next
+   * task finds it evicted whatever the size (the bench's drains replay every timer's task at 200 as
+   * at 50); each cached workflow costs about 0.3–0.6 MB (docs/performance.md, "The worker's memory").
+   */
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(50),
   /** The worker's SDK metrics (Rust core's Prometheus endpoint); 0: not exported. */
   TEMPORAL_METRICS_PORT: port.default(0),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
@@ -16,6 +21,10 @@ export const temporalVariables = z.object({
   /** Each start, update and signal of an order's workflow gets this long; past it, 503. */
   TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
+
+/** TEMPORAL_MAX_CACHED_WORKFLOWS's default, for the bench's own baseline worker. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS: number =
+  temporalVariables.shape.TEMPORAL_MAX_CACHED_WORKFLOWS.parse(undefined);
 
 /** TEMPORAL_CALL_TIMEOUT_MS's default, for adapters made without the config (tests, the bench). */
 export const DEFAULT_TEMPORAL_CALL_TIMEOUT_MS: number =

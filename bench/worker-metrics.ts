@@ -1,0 +1,43 @@
+/**
+ * What the sticky cache costs, from the worker's own SDK metrics (its TEMPORAL_METRICS_PORT, the
+ * Rust core's Prometheus endpoint): a workflow task for a workflow the cache no longer holds
+ * fetches its whole history and replays it. A smaller cache saves memory; these say how many
+ * replays that bought.
+ */
+export interface CacheCounts {
+  /** Workflow tasks that replayed a history (the replay latency histogram's count). */
+  replays: number;
+  /** Replay time, in seconds of the worker's workflow thread. */
+  replaySeconds: number;
+  stickyHits: number;
+  stickyMisses: number;
+}
+
+const SERIES: Record<keyof CacheCounts, string> = {
+  replays: 'temporal_workflow_task_replay_latency_count',
+  replaySeconds: 'temporal_workflow_task_replay_latency_sum',
+  stickyHits: 'temporal_sticky_cache_hit_total',
+  stickyMisses: 'temporal_sticky_cache_miss_total',
+};
+
+/** Each series summed over its labels (a name absent from the text is 0: nothing counted yet). */
+export function cacheCountsOf(text: string): CacheCounts {
+  const sums = Object.fromEntries(Object.keys(SERIES).map((k) => [k, 0])) as unknown as CacheCounts;
+  for (const line of text.split('\n')) {
+    const name = line.split(/[{ ]/, 1)[0];
+    const key = (Object.keys(SERIES) as Array<keyof CacheCounts>).find((k) => SERIES[k] === name);
+    if (key) sums[key] += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sums;
+}
+
+export async function readCacheCounts(metricsPort: number): Promise<CacheCounts> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  if (!res.ok) throw new Error(`worker metrics: HTTP ${res.status}`);
+  return cacheCountsOf(await res.text());
+}
+
+export const countsSince = (before: CacheCounts, after: CacheCounts): CacheCounts =>
+  Object.fromEntries(
+    (Object.keys(SERIES) as Array<keyof CacheCounts>).map((k) => [k, after[k] - before[k]]),
+  ) as unknown as CacheCounts;
