@@ -76,6 +76,7 @@ describe('config', () => {
     [{ JWT_KEY: 'k', RATE_LIMIT_PER_IP_PER_MINUTE: '-5' }, 'RATE_LIMIT_PER_IP_PER_MINUTE'],
     [{ JWT_KEY: 'k', TRUST_PROXY: 'not-an-address' }, 'TRUST_PROXY'],
     [{ JWT_KEY: 'k', TRUST_PROXY: '10.0.0.0/99' }, 'TRUST_PROXY'],
+    [{ JWT_KEY: 'k', TEMPORAL_MAX_CACHED_WORKFLOWS: '0' }, 'the order steps are local activities'],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
