@@ -30,7 +30,7 @@ import { baselineWorkflowId, receiveFired, startBaseline, type Baseline } from '
 
 export interface DrainSide extends Lateness {
   temporal: TemporalSteps;
-  /** The service's worker, from the first deadline to the last message (orders only; the baselines run the bench's own). */
+  /** The service's worker, from the end of the side's creation to its last message (orders only; the baselines run the bench's own). */
   cache?: CacheCounts;
   /** CPU seconds of each process from the first deadline to the last message. */
   cpuSeconds: Record<string, number>;

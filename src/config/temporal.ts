@@ -8,16 +8,16 @@ import { port } from './server';
 export const temporalVariables = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('orders'),
   /**
-   * The sticky cache. An order sleeps for minutes between short tasks, so at any real load its next
-   * task finds it evicted whatever the size (the bench's drains replay every timer's task at 200 as
-   * at 50); each cached workflow costs about 0.3–0.6 MB (docs/performance.md, "The worker's memory").
+   * The sticky cache. 50 held the worker near 220 MB (docs/performance.md), but in the chaos
+   * campaign on PostgreSQL it evicted workflows whose local step was still running, and three
+   * orders' workflows failed ("Local Activity cancelled"): 200 until that is understood.
    */
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce
     .number()
     .int()
     // 0 would turn the cache off, and the SDK's core evicts a workflow whose local step still runs
     .min(1, 'at least 1: the order steps are local activities, which need their workflow cached while they run')
-    .default(50),
+    .default(200),
   /** The worker's SDK metrics (Rust core's Prometheus endpoint); 0: not exported. */
   TEMPORAL_METRICS_PORT: port.default(0),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
