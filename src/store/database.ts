@@ -110,7 +110,8 @@ function useWal(sqlite: SQLite.Database, timeoutMs: number): void {
       sqlite.pragma('journal_mode = WAL');
       return;
     } catch (err) {
-      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      // SQLITE_BUSY, or an extended code such as SQLITE_BUSY_RECOVERY (another process is recovering the new WAL)
+      if (!(err as { code?: string }).code?.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw err;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
   }
