@@ -23,6 +23,7 @@ import { openStore, type Store } from './store';
 import { connectTemporal } from './temporal/connection';
 import { temporalOrderWorkflows } from './temporal/order-workflows';
 import { installSdkRuntime } from './temporal/runtime';
+import { withActivationTimeout } from './temporal/activation-timeout';
 import { runTemporalWorker } from './temporal/worker-run';
 import { startTracing, untracedBundlePath } from './tracing';
 
@@ -87,20 +88,25 @@ export function startWorker(config: Config, logger: Logger, options: WorkerOptio
       config.temporal.taskQueue,
       { callTimeoutMs: config.temporal.callTimeoutMs },
     );
-    const worker = await Worker.create({
-      // Tracing: activities and workflows continue the trace their caller sent; the plugin adds the
-      // workflow interceptors to a bundle made here, and the sink their spans leave the sandbox by.
-      ...(tracing ? { plugins: [tracing.plugin] } : {}),
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ orders: store.orders, payments: paymentsProgress(bus, PAYMENTS_CONSUMER) }),
-      // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
-      maxCachedWorkflows: config.temporal.maxCachedWorkflows,
-      ...(workflowBundle
-        ? { workflowBundle: { codePath: workflowBundle } }
-        : { workflowsPath: require.resolve('./workflows') }),
-    });
+    const worker = await Worker.create(
+      withActivationTimeout(
+        {
+          // Tracing: activities and workflows continue the trace their caller sent; the plugin adds the
+          // workflow interceptors to a bundle made here, and the sink their spans leave the sandbox by.
+          ...(tracing ? { plugins: [tracing.plugin] } : {}),
+          connection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          activities: createActivities({ orders: store.orders, payments: paymentsProgress(bus, PAYMENTS_CONSUMER) }),
+          // Orders sleep for minutes between two short tasks: a small cache keeps the worker's memory flat.
+          maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+          ...(workflowBundle
+            ? { workflowBundle: { codePath: workflowBundle } }
+            : { workflowsPath: require.resolve('./workflows') }),
+        },
+        config.temporal.activationTimeoutMs,
+      ),
+    );
     const temporalWorker = resources.add(
       'Temporal worker',
       runTemporalWorker(worker, (err) => resources.fail('Temporal worker', err)),

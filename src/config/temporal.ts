@@ -18,6 +18,14 @@ export const temporalVariables = z.object({
     // 0 would turn the cache off, and the SDK's core evicts a workflow whose local step still runs
     .min(1, 'at least 1: the order steps are local activities, which need their workflow cached while they run')
     .default(200),
+  /**
+   * How long one workflow activation may run before the worker's VM stops it (the SDK's deadlock
+   * detector; its default is 5 s). It is wall-clock time, so a worker stalled longer than this (a
+   * paused container, a starved VM) is stopped mid-activation on resuming, and on Node 20 that ends
+   * the whole process ("async hook stack has become corrupted": docs/operations.md). An order's
+   * activation takes well under a millisecond, so a minute costs nothing but a slower alarm.
+   */
+  TEMPORAL_WORKFLOW_ACTIVATION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
   /** The worker's SDK metrics (Rust core's Prometheus endpoint); 0: not exported. */
   TEMPORAL_METRICS_PORT: port.default(0),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
@@ -41,6 +49,8 @@ export interface TemporalConfig {
   namespace: string;
   taskQueue: string;
   maxCachedWorkflows: number;
+  /** The SDK's isolateExecutionTimeout: how long one workflow activation may run. */
+  activationTimeoutMs: number;
   /** The worker's SDK metrics on this port's /metrics (the Rust core's Prometheus exporter); 0: off. */
   metricsPort: number;
   /** The deadline of each call to an order's workflow (start, update, signal). */
@@ -55,6 +65,7 @@ export function temporalConfig(env: NodeJS.ProcessEnv, e: z.infer<typeof tempora
     ...temporalConnection(env),
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
+    activationTimeoutMs: e.TEMPORAL_WORKFLOW_ACTIVATION_TIMEOUT_SECONDS * 1000,
     metricsPort: e.TEMPORAL_METRICS_PORT,
     callTimeoutMs: e.TEMPORAL_CALL_TIMEOUT_MS,
     uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),

@@ -13,6 +13,7 @@ describe('config', () => {
         namespace: 'default',
         taskQueue: 'orders',
         metricsPort: 0,
+        activationTimeoutMs: 60_000,
       },
       database: { kind: 'sqlite', file: path.resolve('.data', 'orders.sqlite') },
       orderExpirationSeconds: 900,
@@ -77,6 +78,14 @@ describe('config', () => {
     [{ JWT_KEY: 'k', TRUST_PROXY: 'not-an-address' }, 'TRUST_PROXY'],
     [{ JWT_KEY: 'k', TRUST_PROXY: '10.0.0.0/99' }, 'TRUST_PROXY'],
     [{ JWT_KEY: 'k', TEMPORAL_MAX_CACHED_WORKFLOWS: '0' }, 'the order steps are local activities'],
+    [
+      { JWT_KEY: 'k', TEMPORAL_WORKFLOW_ACTIVATION_TIMEOUT_SECONDS: '0' },
+      'TEMPORAL_WORKFLOW_ACTIVATION_TIMEOUT_SECONDS',
+    ],
+    [
+      { JWT_KEY: 'k', TEMPORAL_WORKFLOW_ACTIVATION_TIMEOUT_SECONDS: '5s' },
+      'TEMPORAL_WORKFLOW_ACTIVATION_TIMEOUT_SECONDS',
+    ],
   ])('when the environment is %j, then start-up fails naming the problem', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -13,6 +13,7 @@ import { createActivities, type OrderActivities } from '../../src/activities';
 import { cancelByUser, pay, place } from '../../src/orders/decisions';
 import { HoldExtensionLimitError, OrderExpiredBeforeRecordedError, OrderNotActiveError } from '../../src/orders/errors';
 import { OrderStatus, type HoldPolicy, type NewOrder } from '../../src/orders/order';
+import { withActivationTimeout } from '../../src/temporal/activation-timeout';
 import { temporalOrderWorkflows } from '../../src/temporal/order-workflows';
 import type { Store } from '../../src/store';
 import type { orderWorkflow } from '../../src/workflows/order.workflow';
@@ -180,6 +181,25 @@ test('when the user cancels, then the workflow ends at once without an expiry', 
   expect(result).toMatchObject({ status: OrderStatus.Cancelled, ending: 'cancelled-by-user' });
   expect(await outboxSubjects(store, input.orderId)).toEqual(['order:created', 'order:cancelled']);
   await record('local-steps-cancelled', handle);
+});
+
+test("when the worker is given an activation deadline, then its workflow VM runs each activation under it, not under the SDK's 5 s", async () => {
+  const { handle } = await startOrder();
+  const worker = await Worker.create(
+    withActivationTimeout(
+      {
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: bundle,
+        activities: createActivities({ orders: store.orders, payments: noPaymentsPending }),
+      },
+      60_000,
+    ),
+  );
+
+  // the SDK does not type this option: an upgrade that stops reading it fails here, not in production
+  expect(worker.options.isolateExecutionTimeoutMs).toBe(60_000);
+  await expect(worker.runUntil(handle.result())).resolves.toMatchObject({ status: OrderStatus.Cancelled });
 });
 
 describe('when the API asks to discard the workflow of an order it could not record', () => {
