@@ -16,14 +16,14 @@ export const WORKER_SCRIPT = 'dist/worker.js';
  * The worker's memory settings, as every launcher of it sets them (the bench, chaos, the cluster,
  * `npm run dev`; docker-compose.yml and infra/k8s/orders-worker.yaml say the same, and
  * test/unit/worker-memory.test.ts holds them to it). Measured by the bench's memory part
- * (docs/performance.md): V8's young generation (two semi-spaces per isolate, the main one and the
- * workflow thread's) grows to 16 MB each before it is collected, and glibc gives each of the ~16
- * threads of Node and the SDK's core an arena of its own. No cap on the old generation: with one
- * at 160 MB, a worker resumed after a 33 s pause took a burst of activations, its workflow thread
- * hit the cap, and the process died (chaos, 2026-12-07).
+ * (docs/performance.md): V8's heaps (the main thread's and the workflow thread's) grow long before
+ * they are collected, and glibc gives each of the ~16 threads of Node and the SDK's core an arena of
+ * its own. With these the worker held 251–258 MB with 1,000 to 20,000 orders waiting, not 354–392.
+ * (The old generation's cap was once blamed for a worker that died resuming from a long pause; that
+ * was the workflow VM's deadline: docs/operations.md, "A worker that resumes from a long stall".)
  */
 export const WORKER_MEMORY_ENV = {
-  NODE_OPTIONS: '--max-semi-space-size=4',
+  NODE_OPTIONS: '--max-old-space-size=160 --max-semi-space-size=4',
   MALLOC_ARENA_MAX: '2',
 } as const;
 
