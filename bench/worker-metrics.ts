@@ -13,19 +13,24 @@ export interface CacheCounts {
   stickyMisses: number;
 }
 
+/** Each count's Prometheus series. */
 const SERIES: Record<keyof CacheCounts, string> = {
   replays: 'temporal_workflow_task_replay_latency_count',
   replaySeconds: 'temporal_workflow_task_replay_latency_sum',
   stickyHits: 'temporal_sticky_cache_hit_total',
   stickyMisses: 'temporal_sticky_cache_miss_total',
 };
+const KEYS = Object.keys(SERIES) as Array<keyof CacheCounts>;
+const KEY_OF_SERIES = new Map(KEYS.map((k) => [SERIES[k], k]));
+
+const countsFrom = (count: (k: keyof CacheCounts) => number): CacheCounts =>
+  Object.fromEntries(KEYS.map((k) => [k, count(k)])) as unknown as CacheCounts;
 
 /** Each series summed over its labels (a name absent from the text is 0: nothing counted yet). */
 export function cacheCountsOf(text: string): CacheCounts {
-  const sums = Object.fromEntries(Object.keys(SERIES).map((k) => [k, 0])) as unknown as CacheCounts;
+  const sums = countsFrom(() => 0);
   for (const line of text.split('\n')) {
-    const name = line.split(/[{ ]/, 1)[0];
-    const key = (Object.keys(SERIES) as Array<keyof CacheCounts>).find((k) => SERIES[k] === name);
+    const key = KEY_OF_SERIES.get(line.split(/[{ ]/, 1)[0]!);
     if (key) sums[key] += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sums;
@@ -38,6 +43,4 @@ export async function readCacheCounts(metricsPort: number): Promise<CacheCounts>
 }
 
 export const countsSince = (before: CacheCounts, after: CacheCounts): CacheCounts =>
-  Object.fromEntries(
-    (Object.keys(SERIES) as Array<keyof CacheCounts>).map((k) => [k, after[k] - before[k]]),
-  ) as unknown as CacheCounts;
+  countsFrom((k) => after[k] - before[k]);

@@ -129,7 +129,7 @@ export async function measureDrain(
   const shapeHeld = reminded >= 0.99 * shaped.due.size;
   if (!shapeHeld) log(`drain, default shape: only ${reminded} of ${shaped.due.size} orders sent order:expiring`);
   const complete = shapeHeld && sides.every((s) => s.seen === s.expected);
-  const ratio = (a: DrainSide, b: DrainSide) => (complete ? a.drainSeconds / b.drainSeconds : NaN);
+  const ratio = (seconds: number, b: DrainSide) => (complete ? seconds / b.drainSeconds : NaN);
   return {
     orders: due.size,
     deadlineSpreadSeconds: spreadSeconds,
@@ -137,9 +137,9 @@ export async function measureDrain(
     defaultShape: { ...shaped.side, reminderLeadSeconds: lead, reminded, reminderDrainSeconds, totalDrainSeconds },
     bare,
     minimal,
-    ratio: ratio(project, bare),
-    minimalRatio: ratio(project, minimal),
-    defaultShapeRatio: complete ? totalDrainSeconds / bare.drainSeconds : NaN,
+    ratio: ratio(project.drainSeconds, bare),
+    minimalRatio: ratio(project.drainSeconds, minimal),
+    defaultShapeRatio: ratio(totalDrainSeconds, bare),
     complete,
   };
 }
