@@ -18,7 +18,7 @@ export const WORKER_SCRIPT = 'dist/worker.js';
  * test/unit/worker-memory.test.ts holds them to it). Measured by the bench's memory part
  * (docs/performance.md): V8's heaps (the main thread's and the workflow thread's) grow long before
  * they are collected, and glibc gives each of the ~16 threads of Node and the SDK's core an arena of
- * its own. With these the worker held 251–258 MB with 1,000 to 20,000 orders waiting, not 354–392.
+ * its own. With these the worker held 247–262 MB with 1,000 to 20,000 orders waiting, not 354–392.
  * (The old generation's cap was once blamed for a worker that died resuming from a long pause; that
  * was the workflow VM's deadline: docs/operations.md, "A worker that resumes from a long stall".)
  */
